@@ -1,0 +1,258 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Options configures a badger store.
+type Options struct {
+	// Dir is the data directory. Empty with InMemory.
+	Dir string
+	// InMemory keeps everything in memory (tests).
+	InMemory bool
+	// SyncWrites makes every commit wait for fsync.
+	SyncWrites bool
+	// Logger receives badger's warnings and errors; nil discards them.
+	Logger *slog.Logger
+	// Retries is how many times a conflicting Update is run again (default 8).
+	Retries int
+}
+
+// Badger is the embedded store.
+type Badger struct {
+	db      *badger.DB
+	retries int
+
+	mu   sync.Mutex
+	seqs map[string]*badger.Sequence
+}
+
+// sequenceBandwidth is how many IDs a sequence leases from disk at once.
+const sequenceBandwidth = 1000
+
+// OpenBadger opens (or creates) a badger store tuned for a small machine: 2 cores and a
+// memory budget in the low hundreds of MB.
+func OpenBadger(o Options) (*Badger, error) {
+	opts := badger.DefaultOptions(o.Dir).
+		WithInMemory(o.InMemory).
+		WithSyncWrites(o.SyncWrites).
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		WithBlockCacheSize(16 << 20).
+		WithIndexCacheSize(8 << 20).
+		WithNumCompactors(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(8).
+		WithValueLogFileSize(64 << 20).
+		WithNumGoroutines(2).
+		WithLogger(badgerLogger{o.Logger})
+	if o.InMemory {
+		opts = opts.WithDir("").WithValueDir("")
+	}
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("store: open badger at %q: %w", o.Dir, err)
+	}
+	r := o.Retries
+	if r <= 0 {
+		r = 8
+	}
+	return &Badger{db: db, retries: r, seqs: map[string]*badger.Sequence{}}, nil
+}
+
+// OpenMemory opens an in-memory store, for tests.
+func OpenMemory() (*Badger, error) {
+	return OpenBadger(Options{InMemory: true})
+}
+
+// View implements Store.
+func (b *Badger) View(fn func(Txn) error) error {
+	return mapErr(b.db.View(func(t *badger.Txn) error { return fn(&badgerTxn{t: t}) }))
+}
+
+// Update implements Store.
+func (b *Badger) Update(fn func(Txn) error) error {
+	var err error
+	for attempt := 0; attempt <= b.retries; attempt++ {
+		err = b.db.Update(func(t *badger.Txn) error { return fn(&badgerTxn{t: t}) })
+		if !errors.Is(err, badger.ErrConflict) {
+			return mapErr(err)
+		}
+		// Back off a little, with jitter, so the conflicting writers spread out.
+		time.Sleep(time.Duration(rand.IntN(200*(attempt+1))) * time.Microsecond)
+	}
+	return fmt.Errorf("store: after %d retries: %w", b.retries, ErrConflict)
+}
+
+// NextID implements Store.
+func (b *Badger) NextID(name string) (uint64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.seqs == nil {
+		return 0, ErrClosed
+	}
+	seq, ok := b.seqs[name]
+	if !ok {
+		var err error
+		seq, err = b.db.GetSequence(SequenceKey(name), sequenceBandwidth)
+		if err != nil {
+			return 0, fmt.Errorf("store: sequence %q: %w", name, err)
+		}
+		b.seqs[name] = seq
+	}
+	for {
+		n, err := seq.Next()
+		if err != nil {
+			return 0, fmt.Errorf("store: sequence %q: %w", name, err)
+		}
+		if n > 0 { // badger's first value is 0; IDs start at 1
+			return n, nil
+		}
+	}
+}
+
+// Close implements Store: it releases the leased sequence ranges and closes badger.
+func (b *Badger) Close() error {
+	b.mu.Lock()
+	var errs []error
+	for name, s := range b.seqs {
+		if err := s.Release(); err != nil {
+			errs = append(errs, fmt.Errorf("store: release sequence %q: %w", name, err))
+		}
+	}
+	b.seqs = nil
+	b.mu.Unlock()
+	if err := b.db.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("store: close badger: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// RunGC runs badger's value-log garbage collection until there is nothing to rewrite, or
+// ctx ends.
+func (b *Badger) RunGC(ctx context.Context) error {
+	for ctx.Err() == nil {
+		err := b.db.RunValueLogGC(0.5)
+		if errors.Is(err, badger.ErrNoRewrite) || errors.Is(err, badger.ErrRejected) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("store: value log gc: %w", err)
+		}
+	}
+	return nil
+}
+
+func mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, badger.ErrKeyNotFound):
+		return ErrNotFound
+	case errors.Is(err, badger.ErrConflict):
+		return ErrConflict
+	case errors.Is(err, badger.ErrTxnTooBig):
+		return ErrTooBig
+	case errors.Is(err, badger.ErrDBClosed):
+		return ErrClosed
+	}
+	return err
+}
+
+type badgerTxn struct{ t *badger.Txn }
+
+func (t *badgerTxn) Get(key []byte) ([]byte, error) {
+	item, err := t.t.Get(key)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	v, err := item.ValueCopy(nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: read %q: %w", key, err)
+	}
+	return v, nil
+}
+
+func (t *badgerTxn) Has(key []byte) (bool, error) {
+	_, err := t.t.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, mapErr(err)
+	}
+	return true, nil
+}
+
+func (t *badgerTxn) Set(key, value []byte) error {
+	return mapErr(t.t.Set(key, value))
+}
+
+func (t *badgerTxn) Delete(key []byte) error {
+	return mapErr(t.t.Delete(key))
+}
+
+func (t *badgerTxn) Scan(prefix []byte, opts ScanOptions, fn func(key, value []byte) error) error {
+	io := badger.DefaultIteratorOptions
+	io.Prefix = prefix
+	io.Reverse = opts.Reverse
+	io.PrefetchValues = !opts.KeysOnly
+	if !opts.KeysOnly {
+		io.PrefetchSize = 16
+	}
+	it := t.t.NewIterator(io)
+	defer it.Close()
+
+	start := opts.Start
+	if start == nil {
+		start = prefix
+		if opts.Reverse {
+			start = append(bytes.Clone(prefix), 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF)
+		}
+	}
+	for it.Seek(start); it.ValidForPrefix(prefix); it.Next() {
+		item := it.Item()
+		key := item.KeyCopy(nil)
+		var val []byte
+		if !opts.KeysOnly {
+			var err error
+			if val, err = item.ValueCopy(nil); err != nil {
+				return fmt.Errorf("store: read %q: %w", key, err)
+			}
+		}
+		if err := fn(key, val); err != nil {
+			if errors.Is(err, errStopScan) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// badgerLogger forwards badger's warnings and errors to slog and drops its chatter.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Error(fmt.Sprintf(f, a...), "component", "badger")
+	}
+}
+
+func (b badgerLogger) Warningf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Warn(fmt.Sprintf(f, a...), "component", "badger")
+	}
+}
+
+func (badgerLogger) Infof(string, ...any)  {}
+func (badgerLogger) Debugf(string, ...any) {}

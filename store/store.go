@@ -1,0 +1,60 @@
+// Package store is actionflow's storage: a small key-value interface with transactions,
+// prefix scans and sequences, and its badger implementation.
+//
+// Every key layout used by the product is built by the functions in keys.go and documented
+// there; nothing else assembles keys by hand.
+package store
+
+import (
+	"errors"
+)
+
+// Sentinel errors of the store.
+var (
+	// ErrNotFound is returned by Txn.Get when the key does not exist.
+	ErrNotFound = errors.New("store: key not found")
+	// ErrConflict is returned by Update when a transaction still conflicts after its retries.
+	ErrConflict = errors.New("store: transaction conflict")
+	// ErrTooBig is returned when a transaction holds more writes than the store takes at once.
+	ErrTooBig = errors.New("store: transaction too big")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("store: closed")
+	// errStopScan ends a scan early without an error.
+	errStopScan = errors.New("store: stop scan")
+)
+
+// StopScan, returned from a Scan callback, ends the scan without an error.
+var StopScan = errStopScan
+
+// Store is the storage behind actionflow.
+type Store interface {
+	// View runs fn in a read-only transaction.
+	View(fn func(Txn) error) error
+	// Update runs fn in a read-write transaction and commits it. A conflicting commit is
+	// retried with a fresh transaction, so fn must not keep state between calls.
+	Update(fn func(Txn) error) error
+	// NextID returns the next value of the named sequence: 1, 2, 3, ... (gaps are possible
+	// after a crash, never repeats).
+	NextID(name string) (uint64, error)
+	// Close releases sequences and closes the store.
+	Close() error
+}
+
+// Txn is one transaction. Byte slices passed to Set may not be changed afterwards; slices
+// returned by Get and Scan belong to the caller.
+type Txn interface {
+	Get(key []byte) ([]byte, error)
+	Has(key []byte) (bool, error)
+	Set(key, value []byte) error
+	Delete(key []byte) error
+	// Scan calls fn for each key with the prefix, in key order (or reverse), starting at
+	// opts.Start when set. Returning StopScan from fn ends the scan.
+	Scan(prefix []byte, opts ScanOptions, fn func(key, value []byte) error) error
+}
+
+// ScanOptions tunes a Scan.
+type ScanOptions struct {
+	Reverse  bool
+	KeysOnly bool   // value is nil in the callback
+	Start    []byte // first key to visit (inclusive); in reverse, the last
+}

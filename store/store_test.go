@@ -1,0 +1,283 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+)
+
+func openTest(t *testing.T) *Badger {
+	t.Helper()
+	s, err := OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestTxnBasics(t *testing.T) {
+	s := openTest(t)
+	if err := s.Update(func(tx Txn) error {
+		return errors.Join(tx.Set([]byte("a/1"), []byte("one")), tx.Set([]byte("a/2"), []byte("two")), tx.Set([]byte("b/1"), []byte("other")))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		key  string
+		want string
+		err  error
+	}{
+		{"present", "a/1", "one", nil},
+		{"absent", "a/3", "", ErrNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.View(func(tx Txn) error {
+				v, err := tx.Get([]byte(tc.key))
+				if err != nil {
+					return err
+				}
+				if string(v) != tc.want {
+					t.Errorf("got %q, want %q", v, tc.want)
+				}
+				return nil
+			})
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("err = %v, want %v", err, tc.err)
+			}
+		})
+	}
+	t.Run("delete", func(t *testing.T) {
+		if err := s.Update(func(tx Txn) error { return tx.Delete([]byte("a/2")) }); err != nil {
+			t.Fatal(err)
+		}
+		_ = s.View(func(tx Txn) error {
+			ok, err := tx.Has([]byte("a/2"))
+			if err != nil || ok {
+				t.Fatalf("has after delete = %v, %v", ok, err)
+			}
+			return nil
+		})
+	})
+	t.Run("failed update writes nothing", func(t *testing.T) {
+		boom := errors.New("boom")
+		err := s.Update(func(tx Txn) error {
+			if err := tx.Set([]byte("a/9"), []byte("x")); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("err = %v", err)
+		}
+		_ = s.View(func(tx Txn) error {
+			if ok, _ := tx.Has([]byte("a/9")); ok {
+				t.Fatal("write of a failed update is visible")
+			}
+			return nil
+		})
+	})
+}
+
+func TestScan(t *testing.T) {
+	s := openTest(t)
+	_ = s.Update(func(tx Txn) error {
+		for i := 1; i <= 5; i++ {
+			if err := tx.Set(RecordKey("posts", uint64(i)), []byte(fmt.Sprint(i))); err != nil {
+				return err
+			}
+		}
+		return tx.Set(RecordKey("postsx", 1), []byte("no"))
+	})
+	tests := []struct {
+		name string
+		opts ScanOptions
+		stop int
+		want string
+	}{
+		{"forward", ScanOptions{}, 0, "12345"},
+		{"reverse", ScanOptions{Reverse: true}, 0, "54321"},
+		{"start", ScanOptions{Start: RecordKey("posts", 3)}, 0, "345"},
+		{"reverse start", ScanOptions{Reverse: true, Start: RecordKey("posts", 3)}, 0, "321"},
+		{"stop early", ScanOptions{}, 2, "12"},
+		{"keys only", ScanOptions{KeysOnly: true}, 0, "....."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got bytes.Buffer
+			err := s.View(func(tx Txn) error {
+				return tx.Scan(RecordPrefix("posts"), tc.opts, func(k, v []byte) error {
+					if tc.opts.KeysOnly {
+						if v != nil {
+							t.Errorf("value in keys-only scan")
+						}
+						got.WriteByte('.')
+					} else {
+						got.Write(v)
+					}
+					if tc.stop > 0 && got.Len() >= tc.stop {
+						return StopScan
+					}
+					return nil
+				})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != tc.want {
+				t.Fatalf("got %q, want %q", got.String(), tc.want)
+			}
+		})
+	}
+}
+
+func TestNextIDConcurrent(t *testing.T) {
+	s := openTest(t)
+	var mu sync.Mutex
+	var ids []uint64
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				id, err := s.NextID("posts")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				ids = append(ids, id)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	if ids[0] != 1 {
+		t.Fatalf("first id = %d, want 1", ids[0])
+	}
+	for i := 1; i < len(ids); i++ {
+		if ids[i] == ids[i-1] {
+			t.Fatalf("id %d handed out twice", ids[i])
+		}
+	}
+}
+
+func TestSequenceSurvivesReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenBadger(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := s.NextID("x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = OpenBadger(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	id, err := s.NextID("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id != 4 {
+		t.Fatalf("after a clean close the next id = %d, want 4 (sequence released)", id)
+	}
+}
+
+func TestUpdateRetriesConflicts(t *testing.T) {
+	s := openTest(t)
+	key := []byte("counter")
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				err := s.Update(func(tx Txn) error {
+					v, err := tx.Get(key)
+					if err != nil && !errors.Is(err, ErrNotFound) {
+						return err
+					}
+					n := 0
+					if len(v) > 0 {
+						fmt.Sscan(string(v), &n)
+					}
+					return tx.Set(key, []byte(fmt.Sprint(n+1)))
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	_ = s.View(func(tx Txn) error {
+		v, _ := tx.Get(key)
+		if string(v) != "400" {
+			t.Fatalf("counter = %s, want 400: a conflicting update was lost", v)
+		}
+		return nil
+	})
+}
+
+func TestIndexValueOrderAndDelimiting(t *testing.T) {
+	enc := func(v any) []byte {
+		b, ok := AppendIndexValue(nil, v)
+		if !ok {
+			t.Fatalf("%v not indexable", v)
+		}
+		return b
+	}
+	ordered := []struct {
+		name string
+		a, b any
+	}{
+		{"negative before positive", int64(-5), int64(3)},
+		{"small before large", int64(2), int64(1 << 40)},
+		{"float order", -1.5, 2.25},
+		{"string order", "apple", "banana"},
+		{"prefix string first", "ab", "abc"},
+		{"false before true", false, true},
+	}
+	for _, tc := range ordered {
+		t.Run(tc.name, func(t *testing.T) {
+			if bytes.Compare(enc(tc.a), enc(tc.b)) >= 0 {
+				t.Fatalf("%v does not sort before %v", tc.a, tc.b)
+			}
+		})
+	}
+	t.Run("string value is not a prefix of a longer one", func(t *testing.T) {
+		if bytes.HasPrefix(enc("abc"), enc("ab")) {
+			t.Fatal("ambiguous string encoding")
+		}
+		if bytes.HasPrefix(enc("a\x00b"), enc("a")) {
+			t.Fatal("NUL not escaped")
+		}
+	})
+	t.Run("integral float equals int", func(t *testing.T) {
+		if !bytes.Equal(enc(5.0), enc(int64(5))) {
+			t.Fatal("5.0 and 5 encode differently")
+		}
+	})
+	t.Run("not indexable", func(t *testing.T) {
+		for _, v := range []any{nil, map[string]any{}, []any{1}} {
+			if _, ok := AppendIndexValue(nil, v); ok {
+				t.Errorf("%v indexable", v)
+			}
+		}
+	})
+}
