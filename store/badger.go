@@ -197,6 +197,10 @@ func (t *badgerTxn) Set(key, value []byte) error {
 	return mapErr(t.t.Set(key, value))
 }
 
+func (t *badgerTxn) SetTTL(key, value []byte, ttl time.Duration) error {
+	return mapErr(t.t.SetEntry(badger.NewEntry(key, value).WithTTL(ttl)))
+}
+
 func (t *badgerTxn) Delete(key []byte) error {
 	return mapErr(t.t.Delete(key))
 }

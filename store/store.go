@@ -7,6 +7,7 @@ package store
 
 import (
 	"errors"
+	"time"
 )
 
 // Sentinel errors of the store.
@@ -46,6 +47,8 @@ type Txn interface {
 	Get(key []byte) ([]byte, error)
 	Has(key []byte) (bool, error)
 	Set(key, value []byte) error
+	// SetTTL writes a key that disappears after ttl.
+	SetTTL(key, value []byte, ttl time.Duration) error
 	Delete(key []byte) error
 	// Scan calls fn for each key with the prefix, in key order (or reverse), starting at
 	// opts.Start when set. Returning StopScan from fn ends the scan.

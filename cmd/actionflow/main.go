@@ -1,0 +1,188 @@
+// Command actionflow is the actionflow server and its tools.
+//
+//	actionflow serve [flags]      start the HTTP server
+//	actionflow lua run FILE       run a workflow script in the sandbox
+//	actionflow lua check FILE     compile a workflow script
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/runtime/lib"
+)
+
+const usage = `actionflow — a data API whose user actions trigger Lua workflows.
+
+Usage:
+  actionflow serve [flags]             start the server (see 'actionflow serve --help')
+  actionflow lua run FILE [flags]      run a workflow script in the sandbox, print a JSON result
+  actionflow lua check FILE            compile a workflow script
+  actionflow help                      this text
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serveCommand(args[1:], stdout, stderr)
+	case "lua":
+		return luaCommand(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "actionflow: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+// env reads an environment variable with a default.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if v, ok := os.LookupEnv(name); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv(name); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
+func envBool(name string) bool {
+	b, _ := strconv.ParseBool(os.Getenv(name))
+	return b
+}
+
+func serveCommand(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg core.Config
+	fs.StringVar(&cfg.Addr, "addr", env("ACTIONFLOW_ADDR", "127.0.0.1:13000"), "listen address (env ACTIONFLOW_ADDR)")
+	fs.StringVar(&cfg.DataDir, "data", env("ACTIONFLOW_DATA", "./data"), "data directory (env ACTIONFLOW_DATA)")
+	fs.StringVar(&cfg.RootEmail, "root-email", env("ACTIONFLOW_ROOT_EMAIL", "root@actionflow.local"), "root user's email, used on first start (env ACTIONFLOW_ROOT_EMAIL)")
+	fs.StringVar(&cfg.RootPassword, "root-password", env("ACTIONFLOW_ROOT_PASSWORD", ""), "root user's password on first start; empty: generate and print one (env ACTIONFLOW_ROOT_PASSWORD)")
+	fs.BoolVar(&cfg.SyncWrites, "durable", envBool("ACTIONFLOW_DURABLE"), "fsync every commit before answering (env ACTIONFLOW_DURABLE)")
+	fs.IntVar(&cfg.MaxBodyBytes, "max-body", envInt("ACTIONFLOW_MAX_BODY", 4<<20), "largest request body in bytes; larger gets 413 (env ACTIONFLOW_MAX_BODY)")
+	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", envDuration("ACTIONFLOW_READ_TIMEOUT", 10*time.Second), "HTTP read timeout (env ACTIONFLOW_READ_TIMEOUT)")
+	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", envDuration("ACTIONFLOW_WRITE_TIMEOUT", 30*time.Second), "HTTP write timeout (env ACTIONFLOW_WRITE_TIMEOUT)")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", envDuration("ACTIONFLOW_IDLE_TIMEOUT", 60*time.Second), "keep-alive idle timeout (env ACTIONFLOW_IDLE_TIMEOUT)")
+	fs.IntVar(&cfg.Concurrency, "concurrency", envInt("ACTIONFLOW_CONCURRENCY", 4096), "requests served at once (env ACTIONFLOW_CONCURRENCY)")
+	fs.DurationVar(&cfg.TokenTTL, "token-ttl", envDuration("ACTIONFLOW_TOKEN_TTL", 7*24*time.Hour), "sign-in token lifetime (env ACTIONFLOW_TOKEN_TTL)")
+	fs.DurationVar(&cfg.Lua.Timeout, "script-timeout", envDuration("ACTIONFLOW_SCRIPT_TIMEOUT", 5*time.Second), "default deadline of a workflow script run (env ACTIONFLOW_SCRIPT_TIMEOUT)")
+	var httpHosts stringList
+	fs.Var(&httpHosts, "http-allow", "host a script's http module may call (repeatable; env ACTIONFLOW_HTTP_ALLOW, comma-separated); none by default")
+	logLevel := fs.String("log-level", env("ACTIONFLOW_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ACTIONFLOW_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if len(httpHosts) == 0 {
+		httpHosts = splitList(os.Getenv("ACTIONFLOW_HTTP_ALLOW"))
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "actionflow: bad --log-level %q\n", *logLevel)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Logger = log
+	cfg.LuaModules = lib.Standard(lib.StdConfig{HTTPAllowHosts: httpHosts})
+
+	app, err := core.New(cfg, core.WithPlugins(plugins()...))
+	if err != nil {
+		fmt.Fprintf(stderr, "actionflow: %v\n", err)
+		return 1
+	}
+	if pw := app.GeneratedRootPassword(); pw != "" {
+		fmt.Fprintf(stdout, "root user %s created with password: %s\n(shown once; set --root-password or ACTIONFLOW_ROOT_PASSWORD to choose it)\n", cfg.RootEmail, pw)
+	}
+	return serveUntilSignal(app, log)
+}
+
+// serveUntilSignal serves until SIGINT/SIGTERM, then lets in-flight requests finish and
+// closes the app (plugins, Lua engine, store with its sequences).
+func serveUntilSignal(app *core.App, log *slog.Logger) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- app.ListenAndServe() }()
+	log.Info("actionflow serving", "addr", app.Config().Addr, "data", app.Config().DataDir)
+
+	code := 0
+	select {
+	case err := <-serveErr:
+		if err != nil {
+			log.Error("serve", "err", err)
+			code = 1
+		}
+	case <-ctx.Done():
+		log.Info("shutting down")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := app.Shutdown(sctx); err != nil {
+		log.Error("shutdown", "err", err)
+		code = 1
+	}
+	if err := app.Close(sctx); err != nil {
+		log.Error("close", "err", err)
+		code = 1
+	}
+	log.Info("stopped")
+	return code
+}
+
+// plugins are the plugins built into the actionflow binary.
+func plugins() []core.Plugin { return nil }
+
+type stringList []string
+
+func (s *stringList) String() string { return fmt.Sprint([]string(*s)) }
+func (s *stringList) Set(v string) error {
+	*s = append(*s, splitList(v)...)
+	return nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

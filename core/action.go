@@ -1,0 +1,219 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/actionflow/actionflow/core/query"
+)
+
+// TxMode says which transaction the pipeline opens around an action.
+type TxMode int
+
+// Transaction modes.
+const (
+	// TxRead runs the action in a read-only transaction; it answers GET and POST.
+	TxRead TxMode = iota
+	// TxWrite runs the action and the in-transaction hooks in one read-write transaction,
+	// retried on conflict; it answers POST only.
+	TxWrite
+	// TxNone opens no transaction: the action manages its own (App.Update / App.View). It
+	// answers POST only.
+	TxNone
+)
+
+// Action is one action of a resource.
+type Action struct {
+	Handler func(ac *ActionContext) error
+	Tx      TxMode
+	// Public actions need no token (auth:signIn).
+	Public bool
+	// Permission is the data permission the role needs on the action's collection ("list",
+	// "get", "create", "update", "destroy"). Empty means the action is for root and admin
+	// only, unless Authenticated is set.
+	Permission string
+	// Authenticated actions are open to every signed-in user (auth:check).
+	Authenticated bool
+	// AllowGET lets a TxNone or TxWrite action answer GET too.
+	AllowGET bool
+}
+
+// Result is what an action answers: rendered as {"data", "meta", "messages"}.
+type Result struct {
+	Status   int
+	Data     any
+	Meta     any
+	Messages []Message
+}
+
+// AssociationScope is set for association resources (/api/categories/1/posts:list).
+type AssociationScope struct {
+	Source   *Collection
+	SourceID uint64
+	Field    *Field
+}
+
+// Params are the decoded request parameters (API.md §1). Everything is a copy: nothing
+// points into the HTTP request.
+type Params struct {
+	// FilterByTk is the raw filterByTk (query or last path segment).
+	FilterByTk string
+	// ID is FilterByTk parsed as a record id (0 when absent or not an id).
+	ID uint64
+	// Filter is the parsed filter of a data resource.
+	Filter   *query.Node
+	Sort     []query.SortKey
+	Page     query.Page
+	Appends  []string
+	Fields   []string
+	Values   map[string]any
+	Body     []byte
+	Query    [][2]string
+	RawQuery string
+}
+
+// Get returns the first query value of name.
+func (p *Params) Get(name string) string {
+	for _, kv := range p.Query {
+		if kv[0] == name {
+			return kv[1]
+		}
+	}
+	return ""
+}
+
+// All returns every query value of name, accepting name[] too.
+func (p *Params) All(name string) []string {
+	var out []string
+	for _, kv := range p.Query {
+		if kv[0] == name || kv[0] == name+"[]" {
+			out = append(out, kv[1])
+		}
+	}
+	return out
+}
+
+// ActionContext is one action being served: parsed parameters, the acting user and role,
+// the transaction while the action runs, and the result.
+type ActionContext struct {
+	ctx context.Context
+	app *App
+
+	Resource string
+	Action   string
+	Method   string
+	// Collection is the data collection the action works on (the association's target for
+	// association resources); nil for other resources.
+	Collection  *Collection
+	Association *AssociationScope
+	// SourceID is the middle path segment of a nested non-collection resource
+	// (collections/<name>/fields:create → "<name>").
+	SourceID string
+	Params   Params
+
+	User   Record
+	UserID uint64
+	Role   string
+	// RequestID identifies the request in logs.
+	RequestID string
+
+	// Tx is the transaction of TxRead and TxWrite actions, also during in-transaction hooks.
+	Tx     *Tx
+	Result *Result
+
+	state map[string]any
+}
+
+// Context returns the context of the action.
+func (ac *ActionContext) Context() context.Context { return ac.ctx }
+
+// App returns the application serving the action.
+func (ac *ActionContext) App() *App { return ac.app }
+
+// Data is the record layer.
+func (ac *ActionContext) Data() *Data { return ac.app.data }
+
+// Set keeps a value for later hooks of the same action (keys are the plugin's own).
+func (ac *ActionContext) Set(key string, v any) {
+	if ac.state == nil {
+		ac.state = map[string]any{}
+	}
+	ac.state[key] = v
+}
+
+// Value reads what Set kept.
+func (ac *ActionContext) Value(key string) any { return ac.state[key] }
+
+// WriteOptions are the options of a write made on behalf of the acting user.
+func (ac *ActionContext) WriteOptions() WriteOptions { return WriteOptions{UserID: ac.UserID} }
+
+// Hook phases of the action pipeline (DESIGN.md "The way of a request").
+type Phase int
+
+// Phases.
+const (
+	// BeforeAction hooks run before the action, outside any transaction; an error vetoes
+	// the action.
+	BeforeAction Phase = iota
+	// InTransaction hooks run after the action handler, inside its transaction (TxWrite
+	// actions only); an error rolls the action back.
+	InTransaction
+	// AfterAction hooks run after a successful action has committed; they may change the
+	// result or turn it into an error (the data stays written).
+	AfterAction
+)
+
+func (p Phase) String() string {
+	switch p {
+	case BeforeAction:
+		return "before"
+	case InTransaction:
+		return "in-transaction"
+	case AfterAction:
+		return "after"
+	}
+	return "unknown"
+}
+
+// Hook is a typed pipeline hook. Lower Priority runs first; equal priorities run in
+// registration order.
+type Hook struct {
+	ID       string
+	Priority int
+	Fn       func(ac *ActionContext) error
+}
+
+type hookSet struct {
+	byPhase [3][]Hook
+	ids     map[string]bool
+}
+
+func (h *hookSet) add(p Phase, hk Hook) error {
+	if p < BeforeAction || p > AfterAction {
+		return fmt.Errorf("core: unknown hook phase %d", p)
+	}
+	if hk.ID == "" || hk.Fn == nil {
+		return fmt.Errorf("core: a hook needs an ID and a function")
+	}
+	if h.ids == nil {
+		h.ids = map[string]bool{}
+	}
+	if h.ids[hk.ID] {
+		return fmt.Errorf("core: hook %q registered twice", hk.ID)
+	}
+	h.ids[hk.ID] = true
+	list := append(h.byPhase[p], hk)
+	sort.SliceStable(list, func(i, j int) bool { return list[i].Priority < list[j].Priority })
+	h.byPhase[p] = list
+	return nil
+}
+
+func (h *hookSet) run(p Phase, ac *ActionContext) error {
+	for _, hk := range h.byPhase[p] {
+		if err := hk.Fn(ac); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package core_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/actionflow/actionflow"
+
+// layer ranks the top-level folders: a package may import its own layer or a lower one
+// (cmd, examples → plugins → core → runtime → store; scripts is a leaf anyone may use).
+func layer(pkg string) (int, bool) {
+	top, _, _ := strings.Cut(pkg, "/")
+	switch top {
+	case "cmd", "examples":
+		return 5, true
+	case "plugins":
+		return 4, true
+	case "core":
+		return 3, true
+	case "runtime":
+		return 2, true
+	case "store":
+		return 1, true
+	case "scripts":
+		return 0, true
+	}
+	return 0, false
+}
+
+// TestImportsPointDown fails when an import points up the house, or when a plugin imports
+// another plugin than the workflow engine.
+func TestImportsPointDown(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "data") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		rel = filepath.ToSlash(rel)
+		from, ok := layer(rel)
+		if !ok {
+			t.Errorf("%s: package outside the house's folders", rel)
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			dep, ok := strings.CutPrefix(p, module+"/")
+			if !ok {
+				continue
+			}
+			checked++
+			to, known := layer(dep)
+			if !known {
+				t.Errorf("%s imports %s, outside the house", path, dep)
+				continue
+			}
+			if to > from {
+				t.Errorf("%s (%s) imports %s: imports must point down (cmd, examples → plugins → core → runtime → store)", filepath.Base(path), rel, dep)
+			}
+			if from == 4 && to == 4 {
+				mine := strings.Split(rel, "/")
+				theirs := strings.Split(dep, "/")
+				if len(mine) > 1 && len(theirs) > 1 && mine[1] != theirs[1] && theirs[1] != "workflow" {
+					t.Errorf("%s imports plugin %s: a plugin may import only plugins/workflow", rel, dep)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked == 0 {
+		t.Fatal("no internal imports found: the walk is broken")
+	}
+}
+
+func TestLayerOrder(t *testing.T) {
+	tests := []struct {
+		from, to string
+		ok       bool
+	}{
+		{"cmd/actionflow", "plugins/workflow", true},
+		{"plugins/workflow", "core", true},
+		{"core", "runtime", true},
+		{"runtime", "store", true},
+		{"store", "core", false},
+		{"runtime", "plugins/workflow", false},
+		{"core", "cmd/actionflow", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.from+"→"+tc.to, func(t *testing.T) {
+			a, _ := layer(tc.from)
+			b, _ := layer(tc.to)
+			if (b <= a) != tc.ok {
+				t.Fatalf("layer(%s)=%d layer(%s)=%d", tc.from, a, tc.to, b)
+			}
+		})
+	}
+}

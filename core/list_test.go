@@ -1,0 +1,197 @@
+package core_test
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// seedList makes categories a and b and six posts with known values.
+func seedList(t *testing.T) *server {
+	s := blog(t)
+	a := idOf(t, s.post("/api/categories:create", s.root, map[string]any{"name": "a"}).must(t, 200).obj(t))
+	b := idOf(t, s.post("/api/categories:create", s.root, map[string]any{"name": "b"}).must(t, 200).obj(t))
+	posts := []map[string]any{
+		{"title": "alpha", "views": 1, "score": 1.5, "published": true, "publishedAt": "2026-01-01T00:00:00Z", "meta": []any{"go", "lua"}, "categoryId": a, "slug": "s1"},
+		{"title": "beta", "views": 5, "score": 2.5, "published": false, "publishedAt": "2026-02-01T00:00:00Z", "meta": []any{"go"}, "categoryId": a, "slug": "s2"},
+		{"title": "gamma", "views": 10, "score": 3.5, "published": true, "publishedAt": "2026-03-01T00:00:00Z", "meta": []any{}, "categoryId": b, "slug": "s3"},
+		{"title": "delta", "views": 20, "published": false, "categoryId": b, "body": ""},
+		{"title": "alphabet", "views": 7, "score": 0.5, "published": true, "body": "text"},
+		{"title": "omega", "views": 0},
+	}
+	for _, p := range posts {
+		s.post("/api/posts:create", s.root, p).must(t, 200)
+	}
+	return s
+}
+
+func titles(t *testing.T, r resp) string {
+	var out []string
+	for _, p := range r.list(t) {
+		out = append(out, p["title"].(string))
+	}
+	return strings.Join(out, ",")
+}
+
+func sortedTitles(t *testing.T, r resp) string {
+	out := strings.Split(titles(t, r), ",")
+	sort.Strings(out)
+	return strings.Join(out, ",")
+}
+
+func TestFilterOperators(t *testing.T) {
+	s := seedList(t)
+	tests := []struct {
+		name   string
+		filter string
+		want   string // sorted titles
+	}{
+		{"bare value", `{"title":"beta"}`, "beta"},
+		{"$eq", `{"views":{"$eq":5}}`, "beta"},
+		{"$ne", `{"title":{"$ne":"beta"}}`, "alpha,alphabet,delta,gamma,omega"},
+		{"$gt", `{"views":{"$gt":7}}`, "delta,gamma"},
+		{"$gte", `{"views":{"$gte":7}}`, "alphabet,delta,gamma"},
+		{"$lt", `{"views":{"$lt":5}}`, "alpha,omega"},
+		{"$lte", `{"views":{"$lte":5}}`, "alpha,beta,omega"},
+		{"$in", `{"title":{"$in":["alpha","gamma","nope"]}}`, "alpha,gamma"},
+		{"$notIn", `{"views":{"$notIn":[0,1,5]}}`, "alphabet,delta,gamma"},
+		{"$includes string", `{"title":{"$includes":"lph"}}`, "alpha,alphabet"},
+		{"$notIncludes string", `{"title":{"$notIncludes":"a"}}`, ""},
+		{"$includes array", `{"meta":{"$includes":"lua"}}`, "alpha"},
+		{"$startsWith", `{"title":{"$startsWith":"alp"}}`, "alpha,alphabet"},
+		{"$endsWith", `{"title":{"$endsWith":"ta"}}`, "beta,delta"},
+		{"$empty", `{"body":{"$empty":true}}`, "alpha,beta,delta,gamma,omega"},
+		{"$notEmpty", `{"body":{"$notEmpty":true}}`, "alphabet"},
+		{"float $gt", `{"score":{"$gt":2}}`, "beta,gamma"},
+		{"boolean", `{"published":true}`, "alpha,alphabet,gamma"},
+		{"date $gte", `{"publishedAt":{"$gte":"2026-02-01T00:00:00Z"}}`, "beta,gamma"},
+		{"date $lt", `{"publishedAt":{"$lt":"2026-02-01"}}`, "alpha"},
+		{"$and", `{"$and":[{"published":true},{"views":{"$gt":5}}]}`, "alphabet,gamma"},
+		{"$or", `{"$or":[{"title":"beta"},{"views":{"$gte":20}}]}`, "beta,delta"},
+		{"implicit and", `{"published":true,"views":{"$lt":5}}`, "alpha"},
+		{"range", `{"views":{"$gt":1,"$lt":10}}`, "alphabet,beta"},
+		{"dotted association path", `{"category.name":"b"}`, "delta,gamma"},
+		{"nested association object", `{"category":{"name":"a"}}`, "alpha,beta"},
+		{"foreign key (indexed)", `{"categoryId":1}`, "alpha,beta"},
+		{"unique field (indexed)", `{"slug":{"$in":["s1","s3"]}}`, "alpha,gamma"},
+		{"id", `{"id":{"$in":[1,2]}}`, "alpha,beta"},
+		{"indexed and more", `{"categoryId":2,"views":{"$gt":10}}`, "delta"},
+		{"null means missing", `{"categoryId":null}`, "alphabet,omega"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.get("/api/posts:list?pageSize=100&filter="+url.QueryEscape(tc.filter), s.root).must(t, 200)
+			if got := sortedTitles(t, r); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+			if c := num(r.Body["meta"].(map[string]any)["count"]); int(c) != len(r.list(t)) {
+				t.Fatalf("meta.count %d for %d records", c, len(r.list(t)))
+			}
+		})
+	}
+	t.Run("bracket notation", func(t *testing.T) {
+		r := s.get("/api/posts:list?filter[views][$gt]=7&filter[published]=true", s.root).must(t, 200)
+		if got := sortedTitles(t, r); got != "gamma" {
+			t.Fatalf("got %q", got)
+		}
+	})
+}
+
+func TestSortAndPaging(t *testing.T) {
+	s := seedList(t)
+	tests := []struct {
+		name  string
+		query string
+		want  string
+		meta  string // count,page,pageSize,totalPage
+	}{
+		{"default id order", "", "alpha,beta,gamma,delta,alphabet,omega", "6,1,20,1"},
+		{"sort desc", "sort=-views", "delta,gamma,alphabet,beta,alpha,omega", "6,1,20,1"},
+		{"sort two keys", "sort=published,-title", "omega,delta,beta,gamma,alphabet,alpha", "6,1,20,1"},
+		{"sort repeated", "sort=published&sort=-title", "omega,delta,beta,gamma,alphabet,alpha", "6,1,20,1"},
+		{"sort by id desc", "sort=-id", "omega,alphabet,delta,gamma,beta,alpha", "6,1,20,1"},
+		{"page 1", "pageSize=2", "alpha,beta", "6,1,2,3"},
+		{"page 3", "pageSize=2&page=3", "alphabet,omega", "6,3,2,3"},
+		{"past the end", "pageSize=2&page=9", "", "6,9,2,3"},
+		{"sort and page", "sort=-views&pageSize=2&page=2", "alphabet,beta", "6,2,2,3"},
+		{"filter and page", "filter=" + url.QueryEscape(`{"categoryId":1}`) + "&pageSize=1&sort=-id", "beta", "2,1,1,2"},
+		{"sort by association field", "sort=category.name,title&filter=" + url.QueryEscape(`{"categoryId":{"$notEmpty":true}}`), "alpha,beta,delta,gamma", "4,1,20,1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.get("/api/posts:list?"+tc.query, s.root).must(t, 200)
+			if got := titles(t, r); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+			m := r.Body["meta"].(map[string]any)
+			got := fmt.Sprintf("%d,%d,%d,%d", num(m["count"]), num(m["page"]), num(m["pageSize"]), num(m["totalPage"]))
+			if got != tc.meta {
+				t.Fatalf("meta %s, want %s", got, tc.meta)
+			}
+		})
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	s := seedList(t)
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		body   any
+		status int
+		names  string // the error message must contain this
+	}{
+		{"garbage filter", "GET", "/api/posts:list?filter={nope", nil, 400, "filter"},
+		{"unknown operator", "GET", "/api/posts:list?filter=" + url.QueryEscape(`{"views":{"$like":1}}`), nil, 400, "$like"},
+		{"unknown filter field", "GET", "/api/posts:list?filter=" + url.QueryEscape(`{"nope":1}`), nil, 400, "nope"},
+		{"wrong filter type", "GET", "/api/posts:list?filter=" + url.QueryEscape(`{"views":"many"}`), nil, 400, "views"},
+		{"filter through to-many", "GET", "/api/categories:list?filter=" + url.QueryEscape(`{"posts.title":"a"}`), nil, 400, "posts"},
+		{"filter on password", "GET", "/api/users:list?filter=" + url.QueryEscape(`{"password":"x"}`), nil, 400, "password"},
+		{"negative page", "GET", "/api/posts:list?page=-1", nil, 400, "page"},
+		{"zero pageSize", "GET", "/api/posts:list?pageSize=0", nil, 400, "pageSize"},
+		{"huge pageSize", "GET", "/api/posts:list?pageSize=100000", nil, 400, "pageSize"},
+		{"huge page", "GET", "/api/posts:list?page=99999999999999999999", nil, 400, "page"},
+		{"non-numeric page", "GET", "/api/posts:list?page=abc", nil, 400, "page"},
+		{"unknown sort field", "GET", "/api/posts:list?sort=-nope", nil, 400, "sort"},
+		{"unknown appends", "GET", "/api/posts:list?appends=nope", nil, 400, "appends"},
+		{"appends of a plain field", "GET", "/api/posts:list?appends=title", nil, 400, "appends"},
+		{"unknown fields", "GET", "/api/posts:list?fields=nope", nil, 400, "fields"},
+		{"bad filterByTk", "GET", "/api/posts:get?filterByTk=abc", nil, 400, "filterByTk"},
+		{"negative filterByTk", "GET", "/api/posts:get?filterByTk=-3", nil, 400, "filterByTk"},
+		{"missing record", "GET", "/api/posts:get?filterByTk=12345", nil, 404, "12345"},
+		{"get without selector", "GET", "/api/posts:get", nil, 400, "filterByTk"},
+		{"unknown collection", "GET", "/api/nothing:list", nil, 404, "nothing"},
+		{"unknown action", "GET", "/api/posts:fly", nil, 404, "fly"},
+		{"GET on a write", "GET", "/api/posts:create", nil, 405, "GET"},
+		{"PUT on a read", "PUT", "/api/posts:list", nil, 405, "PUT"},
+		{"invalid JSON body", "POST", "/api/posts:create", `{"title":`, 400, "body"},
+		{"array body", "POST", "/api/posts:create", `[1]`, 400, "body"},
+		{"string body", "POST", "/api/posts:create", `"x"`, 400, "body"},
+		{"trailing garbage", "POST", "/api/posts:create", `{"title":"a"} x`, 400, "body"},
+		{"deep JSON value", "POST", "/api/posts:create", `{"title":"a","meta":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, 400, "meta"},
+		{"too many path segments", "GET", "/api/a/b/c/d:list", nil, 404, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.do(tc.method, tc.path, s.root, tc.body).must(t, tc.status)
+			if !strings.Contains(r.errMsg(t), tc.names) {
+				t.Fatalf("message %q does not name %q", r.errMsg(t), tc.names)
+			}
+		})
+	}
+	t.Run("body over the limit is 413", func(t *testing.T) {
+		s2 := newServer(t, coreConfigBody(1024))
+		s2.collection(`{"name":"notes","fields":[{"name":"text","type":"text"}]}`)
+		r := s2.post("/api/notes:create", s2.root, map[string]any{"text": strings.Repeat("x", 4096)})
+		if r.Status != 413 {
+			t.Fatalf("status %d: %s", r.Status, r.Raw)
+		}
+		l := s2.get("/api/notes:list", s2.root).must(t, 200).list(t)
+		if len(l) != 0 {
+			t.Fatal("oversized body was written")
+		}
+	})
+}

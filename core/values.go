@@ -1,0 +1,266 @@
+package core
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// Record is one record as the data API sees it: field name → value. Values are string,
+// int64, float64, bool, nil, map[string]any and []any; dates are RFC 3339 strings in UTC
+// with milliseconds (TimeFormat).
+type Record = map[string]any
+
+// TimeFormat is the form dates are stored and returned in.
+const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// Limits on values.
+const (
+	maxStringLen = 64 << 10 // string fields
+	maxTextLen   = 4 << 20  // text and json fields (the body limit usually comes first)
+	maxJSONDepth = 32
+	maxSafeInt   = 1<<53 - 1
+)
+
+// FormatTime renders t as stored.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+
+// coerceValue checks v against the field's type and returns the stored form.
+func coerceValue(f *Field, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch f.Type {
+	case TypeString, TypeText, TypePassword:
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("must be a string, got %s", kindOf(v))
+		}
+		limit := maxStringLen
+		if f.Type == TypeText {
+			limit = maxTextLen
+		}
+		if len(s) > limit {
+			return nil, fmt.Errorf("longer than %d bytes", limit)
+		}
+		return s, nil
+	case TypeInteger:
+		return toInt(v)
+	case TypeFloat:
+		return toFloat(v)
+	case TypeBoolean:
+		b, ok := v.(bool)
+		if !ok {
+			return nil, fmt.Errorf("must be a boolean, got %s", kindOf(v))
+		}
+		return b, nil
+	case TypeDate:
+		switch x := v.(type) {
+		case time.Time:
+			return FormatTime(x), nil
+		case string:
+			t, err := parseDate(x)
+			if err != nil {
+				return nil, err
+			}
+			return FormatTime(t), nil
+		}
+		return nil, fmt.Errorf("must be an RFC 3339 date string, got %s", kindOf(v))
+	case TypeJSON:
+		return normalizeJSON(v, 0)
+	}
+	return nil, fmt.Errorf("cannot hold a value")
+}
+
+func parseDate(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not an RFC 3339 date", truncate(s, 40))
+}
+
+func toInt(v any) (int64, error) {
+	switch x := v.(type) {
+	case int64:
+		return x, nil
+	case int:
+		return int64(x), nil
+	case uint64:
+		if x > maxSafeInt {
+			return 0, fmt.Errorf("integer out of range")
+		}
+		return int64(x), nil
+	case float64:
+		if x != math.Trunc(x) || math.IsInf(x, 0) {
+			return 0, fmt.Errorf("must be an integer, got %v", x)
+		}
+		if math.Abs(x) > maxSafeInt {
+			return 0, fmt.Errorf("integer out of range")
+		}
+		return int64(x), nil
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			if i > maxSafeInt || i < -maxSafeInt {
+				return 0, fmt.Errorf("integer out of range")
+			}
+			return i, nil
+		}
+		f, err := x.Float64()
+		if err != nil {
+			return 0, fmt.Errorf("must be an integer, got %s", truncate(x.String(), 40))
+		}
+		return toInt(f)
+	}
+	return 0, fmt.Errorf("must be an integer, got %s", kindOf(v))
+}
+
+func toFloat(v any) (float64, error) {
+	switch x := v.(type) {
+	case float64:
+		return x, nil
+	case int64:
+		return float64(x), nil
+	case int:
+		return float64(x), nil
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil || math.IsInf(f, 0) {
+			return 0, fmt.Errorf("must be a number, got %s", truncate(x.String(), 40))
+		}
+		return f, nil
+	}
+	return 0, fmt.Errorf("must be a number, got %s", kindOf(v))
+}
+
+// normalizeJSON turns decoded JSON (with json.Number) into stored values: integral numbers
+// become int64, others float64. It bounds the depth.
+func normalizeJSON(v any, depth int) (any, error) {
+	if depth > maxJSONDepth {
+		return nil, fmt.Errorf("nested deeper than %d", maxJSONDepth)
+	}
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i, nil
+		}
+		f, err := x.Float64()
+		if err != nil || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("number %s out of range", truncate(x.String(), 40))
+		}
+		return f, nil
+	case map[string]any:
+		for k, e := range x {
+			n, err := normalizeJSON(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			x[k] = n
+		}
+		return x, nil
+	case []any:
+		for i, e := range x {
+			n, err := normalizeJSON(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			x[i] = n
+		}
+		return x, nil
+	case string, bool, nil, int64, float64:
+		return x, nil
+	case int:
+		return int64(x), nil
+	}
+	return nil, fmt.Errorf("unsupported value of type %T", v)
+}
+
+func kindOf(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case json.Number, float64, int64, int:
+		return "a number"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// decodeJSON decodes a JSON document keeping numbers as json.Number; trailing data is an error.
+func decodeJSON(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if d.More() {
+		return errors.New("unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// decodeRecord reads a stored record and gives its values their field types.
+func decodeRecord(c *Collection, b []byte) (Record, error) {
+	var r Record
+	if err := decodeJSON(b, &r); err != nil {
+		return nil, fmt.Errorf("core: decode %s record: %w", c.Name, err)
+	}
+	for k, v := range r {
+		n, ok := v.(json.Number)
+		if !ok {
+			if m, isMap := v.(map[string]any); isMap {
+				nv, _ := normalizeJSON(m, 0)
+				r[k] = nv
+			} else if a, isArr := v.([]any); isArr {
+				nv, _ := normalizeJSON(a, 0)
+				r[k] = nv
+			}
+			continue
+		}
+		if f, ok := c.Field(k); ok && f.Type == TypeFloat {
+			x, _ := n.Float64()
+			r[k] = x
+			continue
+		}
+		nv, err := normalizeJSON(n, 0)
+		if err != nil {
+			return nil, fmt.Errorf("core: decode %s record field %s: %w", c.Name, k, err)
+		}
+		r[k] = nv
+	}
+	return r, nil
+}
+
+// parseID reads a record id given as a string (filterByTk, path segments).
+func parseID(s string) (uint64, bool) {
+	id, err := strconv.ParseUint(s, 10, 64)
+	return id, err == nil && id > 0 && id <= maxSafeInt
+}
+
+// idOf reads a record's id.
+func idOf(r Record) uint64 {
+	if id, ok := r["id"].(int64); ok && id > 0 {
+		return uint64(id)
+	}
+	return 0
+}
