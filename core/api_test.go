@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"fmt"
+	"github.com/actionflow/actionflow/core/coretest"
 	"net/url"
 	"strings"
 	"testing"
@@ -10,8 +11,8 @@ import (
 )
 
 func TestAuth(t *testing.T) {
-	s := newServer(t, core.Config{})
-	member := s.user("m@x.io", "member")
+	s := coretest.New(t, core.Config{})
+	member := s.User("m@x.io", "member")
 
 	tests := []struct {
 		name    string
@@ -26,7 +27,7 @@ func TestAuth(t *testing.T) {
 		{"sign in unknown user", "POST", "/api/auth:signIn", "", map[string]any{"email": "who@x.io", "password": "nope"}, nil, 401},
 		{"sign in missing password", "POST", "/api/auth:signIn", "", map[string]any{"email": "root@actionflow.local"}, nil, 400},
 		{"sign in no body", "POST", "/api/auth:signIn", "", nil, nil, 400},
-		{"sign in by account", "POST", "/api/auth:signIn", "", map[string]any{"account": "root", "password": rootPassword}, nil, 200},
+		{"sign in by account", "POST", "/api/auth:signIn", "", map[string]any{"account": "root", "password": coretest.RootPassword}, nil, 200},
 		{"no token", "GET", "/api/users:list", "", nil, nil, 401},
 		{"no token, unknown resource", "GET", "/api/nothing:list", "", nil, nil, 401},
 		{"no token, malformed path", "GET", "/api/whatever", "", nil, nil, 401},
@@ -39,16 +40,16 @@ func TestAuth(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := s.do(tc.method, tc.path, tc.token, tc.body, tc.headers...)
-			r.must(t, tc.status)
-			if tc.status >= 400 && r.errMsg(t) == "" {
+			r := s.Do(tc.method, tc.path, tc.token, tc.body, tc.headers...)
+			r.Must(t, tc.status)
+			if tc.status >= 400 && r.ErrMsg(t) == "" {
 				t.Fatal("error without message")
 			}
 		})
 	}
 
 	t.Run("check returns the user without secrets", func(t *testing.T) {
-		u := s.get("/api/auth:check", member).must(t, 200).obj(t)
+		u := s.Get("/api/auth:check", member).Must(t, 200).Obj(t)
 		if u["email"] != "m@x.io" {
 			t.Fatalf("user = %v", u)
 		}
@@ -60,34 +61,34 @@ func TestAuth(t *testing.T) {
 		}
 	})
 	t.Run("sign out revokes the token", func(t *testing.T) {
-		tok := s.signIn("m@x.io", "pw-m@x.io")
-		s.get("/api/auth:check", tok).must(t, 200)
-		s.post("/api/auth:signOut", tok, nil).must(t, 200)
-		s.get("/api/auth:check", tok).must(t, 401)
-		s.get("/api/auth:check", member).must(t, 200)
+		tok := s.SignIn("m@x.io", "pw-m@x.io")
+		s.Get("/api/auth:check", tok).Must(t, 200)
+		s.Post("/api/auth:signOut", tok, nil).Must(t, 200)
+		s.Get("/api/auth:check", tok).Must(t, 401)
+		s.Get("/api/auth:check", member).Must(t, 200)
 	})
 	t.Run("passwords never leave the server", func(t *testing.T) {
-		r := s.get("/api/users:list", s.root).must(t, 200)
+		r := s.Get("/api/users:list", s.Root).Must(t, 200)
 		if strings.Contains(r.Raw, "password") || strings.Contains(r.Raw, "$2a$") {
 			t.Fatalf("password leaked: %s", r.Raw)
 		}
 	})
 	t.Run("expired token", func(t *testing.T) {
-		s2 := newServer(t, core.Config{TokenTTL: 1})
-		tok := s2.signIn("root@actionflow.local", rootPassword)
-		s2.get("/api/auth:check", tok).must(t, 401)
+		s2 := coretest.New(t, core.Config{TokenTTL: 1})
+		tok := s2.SignIn("root@actionflow.local", coretest.RootPassword)
+		s2.Get("/api/auth:check", tok).Must(t, 401)
 	})
 }
 
 func TestRoles(t *testing.T) {
-	s := newServer(t, core.Config{})
-	s.collection(`{"name":"posts","fields":[{"name":"title","type":"string"}]}`)
-	s.collection(`{"name":"secrets","fields":[{"name":"v","type":"string"}]}`)
-	s.post("/api/roles:create", s.root, map[string]any{"name": "reader", "permissions": map[string]any{"posts": []any{"list", "get"}}}).must(t, 200)
-	admin := s.user("a@x.io", "admin")
-	member := s.user("m@x.io", "member")
-	reader := s.user("r@x.io", "reader")
-	none := s.user("n@x.io", "reader", "member")
+	s := coretest.New(t, core.Config{})
+	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string"}]}`)
+	s.Collection(`{"name":"secrets","fields":[{"name":"v","type":"string"}]}`)
+	s.Post("/api/roles:create", s.Root, map[string]any{"name": "reader", "permissions": map[string]any{"posts": []any{"list", "get"}}}).Must(t, 200)
+	admin := s.User("a@x.io", "admin")
+	member := s.User("m@x.io", "member")
+	reader := s.User("r@x.io", "reader")
+	none := s.User("n@x.io", "reader", "member")
 
 	tests := []struct {
 		name   string
@@ -110,28 +111,28 @@ func TestRoles(t *testing.T) {
 		{"admin lists users", admin, "GET", "/api/users:list", nil, 200},
 		{"admin may not create users", admin, "POST", "/api/users:create", map[string]any{"email": "z@x.io"}, 403},
 		{"admin may not change roles", admin, "POST", "/api/roles:create", map[string]any{"name": "x"}, 403},
-		{"root creates users", s.root, "POST", "/api/users:create", map[string]any{"email": "z@x.io", "password": "p"}, 200},
+		{"root creates users", s.Root, "POST", "/api/users:create", map[string]any{"email": "z@x.io", "password": "p"}, 200},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s.do(tc.method, tc.path, tc.token, tc.body).must(t, tc.status)
+			s.Do(tc.method, tc.path, tc.token, tc.body).Must(t, tc.status)
 		})
 	}
 	t.Run("X-Role picks among the user's roles", func(t *testing.T) {
-		s.do("POST", "/api/posts:create", none, map[string]any{"title": "a"}, "X-Role", "reader").must(t, 403)
-		s.do("POST", "/api/posts:create", none, map[string]any{"title": "a"}, "X-Role", "member").must(t, 200)
+		s.Do("POST", "/api/posts:create", none, map[string]any{"title": "a"}, "X-Role", "reader").Must(t, 403)
+		s.Do("POST", "/api/posts:create", none, map[string]any{"title": "a"}, "X-Role", "member").Must(t, 200)
 	})
 	t.Run("unknown role on a user is refused", func(t *testing.T) {
-		r := s.post("/api/users:create", s.root, map[string]any{"email": "q@x.io", "roles": []any{"ghost"}}).must(t, 400)
-		if !strings.Contains(r.errMsg(t), "ghost") {
-			t.Fatalf("message %q does not name the role", r.errMsg(t))
+		r := s.Post("/api/users:create", s.Root, map[string]any{"email": "q@x.io", "roles": []any{"ghost"}}).Must(t, 400)
+		if !strings.Contains(r.ErrMsg(t), "ghost") {
+			t.Fatalf("message %q does not name the role", r.ErrMsg(t))
 		}
 	})
 	t.Run("role permissions are validated", func(t *testing.T) {
-		s.post("/api/roles:create", s.root, map[string]any{"name": "bad", "permissions": map[string]any{"posts": []any{"fly"}}}).must(t, 400)
+		s.Post("/api/roles:create", s.Root, map[string]any{"name": "bad", "permissions": map[string]any{"posts": []any{"fly"}}}).Must(t, 400)
 	})
 	t.Run("changed permissions apply at once", func(t *testing.T) {
-		s.post("/api/roles:update?filter="+url.QueryEscape(`{"name":"reader"}`), s.root, map[string]any{"permissions": map[string]any{"posts": []any{"list", "get", "create"}}}).must(t, 200)
-		s.post("/api/posts:create", reader, map[string]any{"title": "now allowed"}).must(t, 200)
+		s.Post("/api/roles:update?filter="+url.QueryEscape(`{"name":"reader"}`), s.Root, map[string]any{"permissions": map[string]any{"posts": []any{"list", "get", "create"}}}).Must(t, 200)
+		s.Post("/api/posts:create", reader, map[string]any{"title": "now allowed"}).Must(t, 200)
 	})
 }

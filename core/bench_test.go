@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"fmt"
+	"github.com/actionflow/actionflow/core/coretest"
 	"net/url"
 	"sync/atomic"
 	"testing"
@@ -15,8 +16,8 @@ import (
 // BenchmarkCreate measures POST /api/posts:create through the HTTP handler over an
 // in-memory listener, by parallel clients.
 func BenchmarkCreate(b *testing.B) {
-	s := newServer(b, core.Config{})
-	s.collection(`{"name":"posts","fields":[{"name":"title","type":"string"},{"name":"body","type":"text"},{"name":"views","type":"integer"}]}`)
+	s := coretest.New(b, core.Config{})
+	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string"},{"name":"body","type":"text"},{"name":"views","type":"integer"}]}`)
 	body := []byte(`{"title":"hello","body":"a short body","views":3}`)
 	var failed atomic.Int64
 	b.ReportAllocs()
@@ -30,9 +31,9 @@ func BenchmarkCreate(b *testing.B) {
 		for pb.Next() {
 			req.SetRequestURI("http://actionflow/api/posts:create")
 			req.Header.SetMethod("POST")
-			req.Header.Set("Authorization", "Bearer "+s.root)
+			req.Header.Set("Authorization", "Bearer "+s.Root)
 			req.SetBody(body)
-			if err := s.client.Do(req, res); err != nil || res.StatusCode() != 200 {
+			if err := s.Client.Do(req, res); err != nil || res.StatusCode() != 200 {
 				failed.Add(1)
 			}
 		}
@@ -46,14 +47,14 @@ func BenchmarkCreate(b *testing.B) {
 // BenchmarkList20Of100k lists a page of 20 posts of one category (filter on an indexed
 // foreign key) out of 100k posts, newest first.
 func BenchmarkList20Of100k(b *testing.B) {
-	s := newServer(b, core.Config{})
-	s.collection(`{"name":"categories","fields":[{"name":"name","type":"string"}]}`)
-	s.collection(`{"name":"posts","fields":[{"name":"title","type":"string"},{"name":"views","type":"integer"},{"name":"category","type":"belongsTo","target":"categories"}]}`)
-	data := s.app.Data()
+	s := coretest.New(b, core.Config{})
+	s.Collection(`{"name":"categories","fields":[{"name":"name","type":"string"}]}`)
+	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string"},{"name":"views","type":"integer"},{"name":"category","type":"belongsTo","target":"categories"}]}`)
+	data := s.App.Data()
 	ctx := context.Background()
 	cats, _ := data.Collection("categories")
 	posts, _ := data.Collection("posts")
-	err := s.app.Update(ctx, func(tx *core.Tx) error {
+	err := s.App.Update(ctx, func(tx *core.Tx) error {
 		for i := 0; i < 10; i++ {
 			if _, err := data.Create(tx, cats, map[string]any{"name": fmt.Sprint("c", i)}, core.WriteOptions{}); err != nil {
 				return err
@@ -65,7 +66,7 @@ func BenchmarkList20Of100k(b *testing.B) {
 		b.Fatal(err)
 	}
 	for batch := 0; batch < 100; batch++ {
-		err := s.app.Update(ctx, func(tx *core.Tx) error {
+		err := s.App.Update(ctx, func(tx *core.Tx) error {
 			for i := 0; i < 1000; i++ {
 				n := batch*1000 + i
 				if _, err := data.Create(tx, posts, map[string]any{"title": fmt.Sprint("post ", n), "views": n, "categoryId": n%10 + 1}, core.WriteOptions{UserID: 1}); err != nil {
@@ -79,16 +80,16 @@ func BenchmarkList20Of100k(b *testing.B) {
 		}
 	}
 	path := "/api/posts:list?pageSize=20&sort=-id&filter=" + url.QueryEscape(`{"categoryId":3}`)
-	r := s.get(path, s.root).must(b, 200)
-	if n := len(r.list(b)); n != 20 {
+	r := s.Get(path, s.Root).Must(b, 200)
+	if n := len(r.List(b)); n != 20 {
 		b.Fatalf("%d records", n)
 	}
-	if c := num(r.Body["meta"].(map[string]any)["count"]); c != 10000 {
+	if c := coretest.Num(r.Body["meta"].(map[string]any)["count"]); c != 10000 {
 		b.Fatalf("count %d", c)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s.get(path, s.root)
+		s.Get(path, s.Root)
 	}
 }

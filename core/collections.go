@@ -172,7 +172,7 @@ func (a *App) collectionsResource() map[string]Action {
 		}},
 		"update": {Tx: TxWrite, Handler: func(ac *ActionContext) error {
 			var in struct {
-				Title  *string          `json:"title"`
+				Title  *string           `json:"title"`
 				Fields []json.RawMessage `json:"fields"`
 			}
 			if err := decodeInput(ac, &in); err != nil {

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"fmt"
+	"github.com/actionflow/actionflow/core/coretest"
 	"net/url"
 	"sort"
 	"strings"
@@ -27,14 +28,14 @@ const blogSchema = `[
  {"name":"covers","fields":[{"name":"url","type":"string"}]}
 ]`
 
-func blog(t *testing.T) *server {
-	s := newServer(t, core.Config{})
+func blog(t *testing.T) *coretest.Server {
+	s := coretest.New(t, core.Config{})
 	var defs []string
 	for _, d := range splitDefs(blogSchema) {
 		defs = append(defs, d)
 	}
 	for _, d := range defs {
-		s.collection(d)
+		s.Collection(d)
 	}
 	return s
 }
@@ -63,9 +64,9 @@ func splitDefs(arr string) []string {
 func TestCollectionsResource(t *testing.T) {
 	s := blog(t)
 	t.Run("list includes user and system collections", func(t *testing.T) {
-		r := s.get("/api/collections:list", s.root).must(t, 200)
+		r := s.Get("/api/collections:list", s.Root).Must(t, 200)
 		var names []string
-		for _, c := range r.list(t) {
+		for _, c := range r.List(t) {
 			names = append(names, c["name"].(string))
 		}
 		sort.Strings(names)
@@ -74,7 +75,7 @@ func TestCollectionsResource(t *testing.T) {
 		}
 	})
 	t.Run("get has system fields and derived foreign keys", func(t *testing.T) {
-		c := s.get("/api/collections:get?filterByTk=posts", s.root).must(t, 200).obj(t)
+		c := s.Get("/api/collections:get?filterByTk=posts", s.Root).Must(t, 200).Obj(t)
 		fields := map[string]bool{}
 		for _, f := range c["fields"].([]any) {
 			fields[f.(map[string]any)["name"].(string)] = true
@@ -84,44 +85,44 @@ func TestCollectionsResource(t *testing.T) {
 				t.Errorf("field %s missing", want)
 			}
 		}
-		cov := s.get("/api/collections:get?filterByTk=covers", s.root).must(t, 200).obj(t)
+		cov := s.Get("/api/collections:get?filterByTk=covers", s.Root).Must(t, 200).Obj(t)
 		if !strings.Contains(fmt.Sprint(cov["fields"]), "postId") {
 			t.Errorf("hasOne foreign key not derived on covers: %v", cov["fields"])
 		}
 	})
 	t.Run("update title", func(t *testing.T) {
-		c := s.post("/api/collections:update?filterByTk=covers", s.root, map[string]any{"title": "Covers"}).must(t, 200).obj(t)
+		c := s.Post("/api/collections:update?filterByTk=covers", s.Root, map[string]any{"title": "Covers"}).Must(t, 200).Obj(t)
 		if c["title"] != "Covers" {
 			t.Fatalf("title = %v", c["title"])
 		}
 	})
 	t.Run("add a field", func(t *testing.T) {
-		s.post("/api/posts:create", s.root, map[string]any{"title": "before"}).must(t, 200)
-		s.post("/api/collections/posts/fields:create", s.root, map[string]any{"name": "rating", "type": "integer"}).must(t, 200)
-		p := s.post("/api/posts:create", s.root, map[string]any{"title": "x", "rating": 5}).must(t, 200).obj(t)
-		if num(p["rating"]) != 5 {
+		s.Post("/api/posts:create", s.Root, map[string]any{"title": "before"}).Must(t, 200)
+		s.Post("/api/collections/posts/fields:create", s.Root, map[string]any{"name": "rating", "type": "integer"}).Must(t, 200)
+		p := s.Post("/api/posts:create", s.Root, map[string]any{"title": "x", "rating": 5}).Must(t, 200).Obj(t)
+		if coretest.Num(p["rating"]) != 5 {
 			t.Fatalf("rating = %v", p["rating"])
 		}
-		s.post("/api/collections/posts/fields:create", s.root, map[string]any{"name": "rating", "type": "integer"}).must(t, 409)
-		s.post("/api/collections/nope/fields:create", s.root, map[string]any{"name": "a", "type": "integer"}).must(t, 404)
+		s.Post("/api/collections/posts/fields:create", s.Root, map[string]any{"name": "rating", "type": "integer"}).Must(t, 409)
+		s.Post("/api/collections/nope/fields:create", s.Root, map[string]any{"name": "a", "type": "integer"}).Must(t, 404)
 	})
 	t.Run("a unique field added over duplicates is refused", func(t *testing.T) {
-		s.post("/api/posts:create", s.root, map[string]any{"title": "dup", "body": "same"}).must(t, 200)
-		s.post("/api/posts:create", s.root, map[string]any{"title": "dup", "body": "same"}).must(t, 200)
-		s.post("/api/collections/posts/fields:create", s.root, map[string]any{"name": "body2", "type": "text"}).must(t, 200)
-		r := s.post("/api/collections/posts/fields:create", s.root, map[string]any{"name": "title", "type": "string", "unique": true})
+		s.Post("/api/posts:create", s.Root, map[string]any{"title": "dup", "body": "same"}).Must(t, 200)
+		s.Post("/api/posts:create", s.Root, map[string]any{"title": "dup", "body": "same"}).Must(t, 200)
+		s.Post("/api/collections/posts/fields:create", s.Root, map[string]any{"name": "body2", "type": "text"}).Must(t, 200)
+		r := s.Post("/api/collections/posts/fields:create", s.Root, map[string]any{"name": "title", "type": "string", "unique": true})
 		if r.Status != 409 {
 			t.Fatalf("status %d: %s", r.Status, r.Raw)
 		}
 	})
 	t.Run("destroy removes collection and records", func(t *testing.T) {
-		s.collection(`{"name":"tmp","fields":[{"name":"a","type":"string"}]}`)
-		s.post("/api/tmp:create", s.root, map[string]any{"a": "x"}).must(t, 200)
-		s.post("/api/collections:destroy?filterByTk=tmp", s.root, nil).must(t, 200)
-		s.get("/api/tmp:list", s.root).must(t, 404)
-		s.collection(`{"name":"tmp","fields":[{"name":"a","type":"string"}]}`)
-		r := s.get("/api/tmp:list", s.root).must(t, 200)
-		if len(r.list(t)) != 0 {
+		s.Collection(`{"name":"tmp","fields":[{"name":"a","type":"string"}]}`)
+		s.Post("/api/tmp:create", s.Root, map[string]any{"a": "x"}).Must(t, 200)
+		s.Post("/api/collections:destroy?filterByTk=tmp", s.Root, nil).Must(t, 200)
+		s.Get("/api/tmp:list", s.Root).Must(t, 404)
+		s.Collection(`{"name":"tmp","fields":[{"name":"a","type":"string"}]}`)
+		r := s.Get("/api/tmp:list", s.Root).Must(t, 200)
+		if len(r.List(t)) != 0 {
 			t.Fatalf("old records came back: %s", r.Raw)
 		}
 	})
@@ -144,54 +145,54 @@ func TestCollectionsResource(t *testing.T) {
 	}
 	for _, tc := range bad {
 		t.Run("create refused: "+tc.name, func(t *testing.T) {
-			s.post("/api/collections:create", s.root, tc.def).must(t, tc.status)
+			s.Post("/api/collections:create", s.Root, tc.def).Must(t, tc.status)
 		})
 	}
 	t.Run("system collections cannot be changed", func(t *testing.T) {
-		s.post("/api/collections:destroy?filterByTk=users", s.root, nil).must(t, 403)
+		s.Post("/api/collections:destroy?filterByTk=users", s.Root, nil).Must(t, 403)
 	})
 }
 
 func TestRecordActions(t *testing.T) {
 	s := blog(t)
-	cat := s.post("/api/categories:create", s.root, map[string]any{"name": "news"}).must(t, 200).obj(t)
-	catID := idOf(t, cat)
+	cat := s.Post("/api/categories:create", s.Root, map[string]any{"name": "news"}).Must(t, 200).Obj(t)
+	catID := coretest.ID(t, cat)
 
 	var postID int64
 	t.Run("create returns the record with system fields", func(t *testing.T) {
-		p := s.post("/api/posts:create", s.root, map[string]any{"title": "hello", "categoryId": catID, "secret": "s3"}).must(t, 200).obj(t)
-		postID = idOf(t, p)
+		p := s.Post("/api/posts:create", s.Root, map[string]any{"title": "hello", "categoryId": catID, "secret": "s3"}).Must(t, 200).Obj(t)
+		postID = coretest.ID(t, p)
 		for _, f := range []string{"id", "createdAt", "updatedAt", "createdById", "updatedById"} {
 			if _, ok := p[f]; !ok {
 				t.Errorf("missing %s in %v", f, p)
 			}
 		}
-		if num(p["views"]) != 0 || p["published"] != false {
+		if coretest.Num(p["views"]) != 0 || p["published"] != false {
 			t.Errorf("defaults not applied: %v", p)
 		}
 		if _, ok := p["secret"]; ok {
 			t.Error("hidden field returned")
 		}
-		if num(p["createdById"]) != 1 {
+		if coretest.Num(p["createdById"]) != 1 {
 			t.Errorf("createdById = %v", p["createdById"])
 		}
 	})
 	t.Run("ids increase", func(t *testing.T) {
-		p := s.post("/api/posts:create", s.root, map[string]any{"title": "second"}).must(t, 200).obj(t)
-		if idOf(t, p) <= postID {
-			t.Fatalf("id %d after %d", idOf(t, p), postID)
+		p := s.Post("/api/posts:create", s.Root, map[string]any{"title": "second"}).Must(t, 200).Obj(t)
+		if coretest.ID(t, p) <= postID {
+			t.Fatalf("id %d after %d", coretest.ID(t, p), postID)
 		}
 	})
 	t.Run("get by filterByTk and by path", func(t *testing.T) {
 		for _, path := range []string{fmt.Sprintf("/api/posts:get?filterByTk=%d", postID), fmt.Sprintf("/api/posts:get/%d", postID)} {
-			p := s.get(path, s.root).must(t, 200).obj(t)
+			p := s.Get(path, s.Root).Must(t, 200).Obj(t)
 			if p["title"] != "hello" {
 				t.Fatalf("%s: %v", path, p)
 			}
 		}
 	})
 	t.Run("get with appends", func(t *testing.T) {
-		p := s.get(fmt.Sprintf("/api/posts:get/%d?appends=category,createdBy", postID), s.root).must(t, 200).obj(t)
+		p := s.Get(fmt.Sprintf("/api/posts:get/%d?appends=category,createdBy", postID), s.Root).Must(t, 200).Obj(t)
 		c, _ := p["category"].(map[string]any)
 		if c["name"] != "news" {
 			t.Fatalf("category = %v", p["category"])
@@ -205,82 +206,82 @@ func TestRecordActions(t *testing.T) {
 		}
 	})
 	t.Run("to-many appends", func(t *testing.T) {
-		c := s.get(fmt.Sprintf("/api/categories:get/%d?appends[]=posts", catID), s.root).must(t, 200).obj(t)
+		c := s.Get(fmt.Sprintf("/api/categories:get/%d?appends[]=posts", catID), s.Root).Must(t, 200).Obj(t)
 		posts, _ := c["posts"].([]any)
 		if len(posts) != 1 || posts[0].(map[string]any)["title"] != "hello" {
 			t.Fatalf("posts = %v", c["posts"])
 		}
 	})
 	t.Run("nested appends", func(t *testing.T) {
-		p := s.get(fmt.Sprintf("/api/posts:get/%d?appends=category.posts", postID), s.root).must(t, 200).obj(t)
+		p := s.Get(fmt.Sprintf("/api/posts:get/%d?appends=category.posts", postID), s.Root).Must(t, 200).Obj(t)
 		if !strings.Contains(fmt.Sprint(p["category"]), "hello") {
 			t.Fatalf("category.posts = %v", p["category"])
 		}
 	})
 	t.Run("fields", func(t *testing.T) {
-		p := s.get(fmt.Sprintf("/api/posts:get/%d?fields=title,id", postID), s.root).must(t, 200).obj(t)
+		p := s.Get(fmt.Sprintf("/api/posts:get/%d?fields=title,id", postID), s.Root).Must(t, 200).Obj(t)
 		if len(p) != 2 || p["title"] != "hello" {
 			t.Fatalf("fields = %v", p)
 		}
 	})
 	t.Run("update by filterByTk returns the updated records", func(t *testing.T) {
-		r := s.post(fmt.Sprintf("/api/posts:update?filterByTk=%d", postID), s.root, map[string]any{"views": 7}).must(t, 200)
-		l := r.list(t)
-		if len(l) != 1 || num(l[0]["views"]) != 7 || l[0]["title"] != "hello" {
+		r := s.Post(fmt.Sprintf("/api/posts:update?filterByTk=%d", postID), s.Root, map[string]any{"views": 7}).Must(t, 200)
+		l := r.List(t)
+		if len(l) != 1 || coretest.Num(l[0]["views"]) != 7 || l[0]["title"] != "hello" {
 			t.Fatalf("update = %s", r.Raw)
 		}
-		s.post(fmt.Sprintf("/api/posts:update/%d", postID), s.root, map[string]any{"views": 8}).must(t, 200)
+		s.Post(fmt.Sprintf("/api/posts:update/%d", postID), s.Root, map[string]any{"views": 8}).Must(t, 200)
 	})
 	t.Run("update by filter updates every match", func(t *testing.T) {
 		for i := 0; i < 3; i++ {
-			s.post("/api/posts:create", s.root, map[string]any{"title": "bulk", "views": 1}).must(t, 200)
+			s.Post("/api/posts:create", s.Root, map[string]any{"title": "bulk", "views": 1}).Must(t, 200)
 		}
-		r := s.post("/api/posts:update?filter="+url.QueryEscape(`{"title":"bulk"}`), s.root, map[string]any{"views": 2}).must(t, 200)
-		if l := r.list(t); len(l) != 3 {
+		r := s.Post("/api/posts:update?filter="+url.QueryEscape(`{"title":"bulk"}`), s.Root, map[string]any{"views": 2}).Must(t, 200)
+		if l := r.List(t); len(l) != 3 {
 			t.Fatalf("updated %d: %s", len(l), r.Raw)
 		}
 	})
 	t.Run("update needs a selector", func(t *testing.T) {
-		s.post("/api/posts:update", s.root, map[string]any{"views": 2}).must(t, 400)
+		s.Post("/api/posts:update", s.Root, map[string]any{"views": 2}).Must(t, 400)
 	})
 	t.Run("update of a missing record is 404", func(t *testing.T) {
-		s.post("/api/posts:update?filterByTk=999999", s.root, map[string]any{"views": 2}).must(t, 404)
+		s.Post("/api/posts:update?filterByTk=999999", s.Root, map[string]any{"views": 2}).Must(t, 404)
 	})
 	t.Run("destroy returns the count", func(t *testing.T) {
-		r := s.post("/api/posts:destroy?filter="+url.QueryEscape(`{"title":"bulk"}`), s.root, nil).must(t, 200)
-		if num(r.Body["data"]) != 3 {
+		r := s.Post("/api/posts:destroy?filter="+url.QueryEscape(`{"title":"bulk"}`), s.Root, nil).Must(t, 200)
+		if coretest.Num(r.Body["data"]) != 3 {
 			t.Fatalf("destroyed %v", r.Body["data"])
 		}
-		s.get("/api/posts:list?filter="+url.QueryEscape(`{"title":"bulk"}`), s.root).must(t, 200)
-		s.post("/api/posts:destroy?filterByTk=999999", s.root, nil).must(t, 404)
+		s.Get("/api/posts:list?filter="+url.QueryEscape(`{"title":"bulk"}`), s.Root).Must(t, 200)
+		s.Post("/api/posts:destroy?filterByTk=999999", s.Root, nil).Must(t, 404)
 	})
 	t.Run("unique values", func(t *testing.T) {
-		s.post("/api/posts:create", s.root, map[string]any{"title": "a", "slug": "one"}).must(t, 200)
-		r := s.post("/api/posts:create", s.root, map[string]any{"title": "b", "slug": "one"}).must(t, 409)
-		if !strings.Contains(r.errMsg(t), "slug") {
+		s.Post("/api/posts:create", s.Root, map[string]any{"title": "a", "slug": "one"}).Must(t, 200)
+		r := s.Post("/api/posts:create", s.Root, map[string]any{"title": "b", "slug": "one"}).Must(t, 409)
+		if !strings.Contains(r.ErrMsg(t), "slug") {
 			t.Fatalf("409 does not name the field: %s", r.Raw)
 		}
 		// A failed create leaves nothing behind.
-		l := s.get("/api/posts:list?filter="+url.QueryEscape(`{"title":"b"}`), s.root).must(t, 200).list(t)
+		l := s.Get("/api/posts:list?filter="+url.QueryEscape(`{"title":"b"}`), s.Root).Must(t, 200).List(t)
 		if len(l) != 0 {
 			t.Fatalf("partial write: %v", l)
 		}
 		// Freed on update and on destroy.
-		one := s.get("/api/posts:get?filter="+url.QueryEscape(`{"slug":"one"}`), s.root).must(t, 200).obj(t)
-		s.post(fmt.Sprintf("/api/posts:update/%d", idOf(t, one)), s.root, map[string]any{"slug": "two"}).must(t, 200)
-		s.post("/api/posts:create", s.root, map[string]any{"title": "b", "slug": "one"}).must(t, 200)
-		s.post(fmt.Sprintf("/api/posts:destroy/%d", idOf(t, one)), s.root, nil).must(t, 200)
-		s.post("/api/posts:create", s.root, map[string]any{"title": "c", "slug": "two"}).must(t, 200)
+		one := s.Get("/api/posts:get?filter="+url.QueryEscape(`{"slug":"one"}`), s.Root).Must(t, 200).Obj(t)
+		s.Post(fmt.Sprintf("/api/posts:update/%d", coretest.ID(t, one)), s.Root, map[string]any{"slug": "two"}).Must(t, 200)
+		s.Post("/api/posts:create", s.Root, map[string]any{"title": "b", "slug": "one"}).Must(t, 200)
+		s.Post(fmt.Sprintf("/api/posts:destroy/%d", coretest.ID(t, one)), s.Root, nil).Must(t, 200)
+		s.Post("/api/posts:create", s.Root, map[string]any{"title": "c", "slug": "two"}).Must(t, 200)
 	})
 	t.Run("a belongsTo to a missing record is refused", func(t *testing.T) {
-		r := s.post("/api/posts:create", s.root, map[string]any{"title": "x", "category": 4242}).must(t, 400)
-		if !strings.Contains(r.errMsg(t), "category") {
-			t.Fatalf("message %q", r.errMsg(t))
+		r := s.Post("/api/posts:create", s.Root, map[string]any{"title": "x", "category": 4242}).Must(t, 400)
+		if !strings.Contains(r.ErrMsg(t), "category") {
+			t.Fatalf("message %q", r.ErrMsg(t))
 		}
 	})
 	t.Run("belongsTo set through the association name", func(t *testing.T) {
-		p := s.post("/api/posts:create?appends=category", s.root, map[string]any{"title": "x", "category": map[string]any{"id": catID}}).must(t, 200).obj(t)
-		if num(p["categoryId"]) != catID {
+		p := s.Post("/api/posts:create?appends=category", s.Root, map[string]any{"title": "x", "category": map[string]any{"id": catID}}).Must(t, 200).Obj(t)
+		if coretest.Num(p["categoryId"]) != catID {
 			t.Fatalf("categoryId = %v", p["categoryId"])
 		}
 	})
@@ -288,50 +289,50 @@ func TestRecordActions(t *testing.T) {
 
 func TestAssociationResources(t *testing.T) {
 	s := blog(t)
-	c1 := idOf(t, s.post("/api/categories:create", s.root, map[string]any{"name": "a"}).must(t, 200).obj(t))
-	c2 := idOf(t, s.post("/api/categories:create", s.root, map[string]any{"name": "b"}).must(t, 200).obj(t))
-	p := s.post(fmt.Sprintf("/api/categories/%d/posts:create", c1), s.root, map[string]any{"title": "in a"}).must(t, 200).obj(t)
-	if num(p["categoryId"]) != c1 {
+	c1 := coretest.ID(t, s.Post("/api/categories:create", s.Root, map[string]any{"name": "a"}).Must(t, 200).Obj(t))
+	c2 := coretest.ID(t, s.Post("/api/categories:create", s.Root, map[string]any{"name": "b"}).Must(t, 200).Obj(t))
+	p := s.Post(fmt.Sprintf("/api/categories/%d/posts:create", c1), s.Root, map[string]any{"title": "in a"}).Must(t, 200).Obj(t)
+	if coretest.Num(p["categoryId"]) != c1 {
 		t.Fatalf("categoryId = %v", p["categoryId"])
 	}
-	s.post(fmt.Sprintf("/api/categories/%d/posts:create", c2), s.root, map[string]any{"title": "in b"}).must(t, 200)
+	s.Post(fmt.Sprintf("/api/categories/%d/posts:create", c2), s.Root, map[string]any{"title": "in b"}).Must(t, 200)
 
 	t.Run("list is scoped", func(t *testing.T) {
-		l := s.get(fmt.Sprintf("/api/categories/%d/posts:list", c1), s.root).must(t, 200).list(t)
+		l := s.Get(fmt.Sprintf("/api/categories/%d/posts:list", c1), s.Root).Must(t, 200).List(t)
 		if len(l) != 1 || l[0]["title"] != "in a" {
 			t.Fatalf("list = %v", l)
 		}
 	})
 	t.Run("get outside the scope is 404", func(t *testing.T) {
-		s.get(fmt.Sprintf("/api/categories/%d/posts:get/%d", c2, idOf(t, p)), s.root).must(t, 404)
-		s.get(fmt.Sprintf("/api/categories/%d/posts:get/%d", c1, idOf(t, p)), s.root).must(t, 200)
+		s.Get(fmt.Sprintf("/api/categories/%d/posts:get/%d", c2, coretest.ID(t, p)), s.Root).Must(t, 404)
+		s.Get(fmt.Sprintf("/api/categories/%d/posts:get/%d", c1, coretest.ID(t, p)), s.Root).Must(t, 200)
 	})
 	t.Run("update and destroy are scoped", func(t *testing.T) {
-		r := s.post(fmt.Sprintf("/api/categories/%d/posts:update", c2), s.root, map[string]any{"views": 3}).must(t, 200)
-		if l := r.list(t); len(l) != 1 || l[0]["title"] != "in b" {
+		r := s.Post(fmt.Sprintf("/api/categories/%d/posts:update", c2), s.Root, map[string]any{"views": 3}).Must(t, 200)
+		if l := r.List(t); len(l) != 1 || l[0]["title"] != "in b" {
 			t.Fatalf("update = %s", r.Raw)
 		}
-		r = s.post(fmt.Sprintf("/api/categories/%d/posts:destroy", c2), s.root, nil).must(t, 200)
-		if num(r.Body["data"]) != 1 {
+		r = s.Post(fmt.Sprintf("/api/categories/%d/posts:destroy", c2), s.Root, nil).Must(t, 200)
+		if coretest.Num(r.Body["data"]) != 1 {
 			t.Fatalf("destroy = %s", r.Raw)
 		}
 	})
 	t.Run("to-one association get", func(t *testing.T) {
-		c := s.get(fmt.Sprintf("/api/posts/%d/category:get", idOf(t, p)), s.root).must(t, 200).obj(t)
+		c := s.Get(fmt.Sprintf("/api/posts/%d/category:get", coretest.ID(t, p)), s.Root).Must(t, 200).Obj(t)
 		if c["name"] != "a" {
 			t.Fatalf("category = %v", c)
 		}
 	})
 	t.Run("missing source is 404", func(t *testing.T) {
-		s.post("/api/categories/9999/posts:create", s.root, map[string]any{"title": "x"}).must(t, 404)
-		s.get("/api/categories/9999/posts:list", s.root).must(t, 404)
+		s.Post("/api/categories/9999/posts:create", s.Root, map[string]any{"title": "x"}).Must(t, 404)
+		s.Get("/api/categories/9999/posts:list", s.Root).Must(t, 404)
 	})
 	t.Run("unknown association is 404", func(t *testing.T) {
-		s.get(fmt.Sprintf("/api/categories/%d/nothing:list", c1), s.root).must(t, 404)
-		s.get(fmt.Sprintf("/api/categories/%d/name:list", c1), s.root).must(t, 404)
+		s.Get(fmt.Sprintf("/api/categories/%d/nothing:list", c1), s.Root).Must(t, 404)
+		s.Get(fmt.Sprintf("/api/categories/%d/name:list", c1), s.Root).Must(t, 404)
 	})
 	t.Run("bad source id is 400", func(t *testing.T) {
-		s.get("/api/categories/abc/posts:list", s.root).must(t, 400)
+		s.Get("/api/categories/abc/posts:list", s.Root).Must(t, 400)
 	})
 }
 
@@ -372,32 +373,32 @@ func TestFieldTypes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := s.post("/api/posts:create", s.root, tc.values).must(t, tc.status)
+			r := s.Post("/api/posts:create", s.Root, tc.values).Must(t, tc.status)
 			if tc.status != 200 {
-				if !strings.Contains(r.errMsg(t), tc.field) {
-					t.Fatalf("error %q does not name %q", r.errMsg(t), tc.field)
+				if !strings.Contains(r.ErrMsg(t), tc.field) {
+					t.Fatalf("error %q does not name %q", r.ErrMsg(t), tc.field)
 				}
 				return
 			}
 			if tc.field != "" && tc.want != nil {
-				if got := fmt.Sprint(r.obj(t)[tc.field]); got != tc.want {
+				if got := fmt.Sprint(r.Obj(t)[tc.field]); got != tc.want {
 					t.Fatalf("%s = %s, want %v", tc.field, got, tc.want)
 				}
 			}
 		})
 	}
 	t.Run("password is hashed and never returned", func(t *testing.T) {
-		s.collection(`{"name":"accounts","fields":[{"name":"pw","type":"password"}]}`)
-		r := s.post("/api/accounts:create", s.root, map[string]any{"pw": "hunter2"}).must(t, 200)
+		s.Collection(`{"name":"accounts","fields":[{"name":"pw","type":"password"}]}`)
+		r := s.Post("/api/accounts:create", s.Root, map[string]any{"pw": "hunter2"}).Must(t, 200)
 		if strings.Contains(r.Raw, "hunter2") || strings.Contains(r.Raw, `"pw"`) {
 			t.Fatalf("password leaked: %s", r.Raw)
 		}
 	})
 	t.Run("update checks types too", func(t *testing.T) {
-		id := idOf(t, s.post("/api/posts:create", s.root, map[string]any{"title": "t"}).must(t, 200).obj(t))
-		s.post(fmt.Sprintf("/api/posts:update/%d", id), s.root, map[string]any{"views": "many"}).must(t, 400)
-		s.post(fmt.Sprintf("/api/posts:update/%d", id), s.root, map[string]any{"title": nil}).must(t, 400)
-		p := s.get(fmt.Sprintf("/api/posts:get/%d", id), s.root).must(t, 200).obj(t)
+		id := coretest.ID(t, s.Post("/api/posts:create", s.Root, map[string]any{"title": "t"}).Must(t, 200).Obj(t))
+		s.Post(fmt.Sprintf("/api/posts:update/%d", id), s.Root, map[string]any{"views": "many"}).Must(t, 400)
+		s.Post(fmt.Sprintf("/api/posts:update/%d", id), s.Root, map[string]any{"title": nil}).Must(t, 400)
+		p := s.Get(fmt.Sprintf("/api/posts:get/%d", id), s.Root).Must(t, 200).Obj(t)
 		if p["title"] != "t" {
 			t.Fatalf("failed update changed the record: %v", p)
 		}

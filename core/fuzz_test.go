@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"encoding/json"
+	"github.com/actionflow/actionflow/core/coretest"
 	"testing"
 
 	"github.com/actionflow/actionflow/core"
@@ -26,13 +27,13 @@ func FuzzRequest(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s.action, s.query, s.body)
 	}
-	srv := newServer(f, core.Config{})
+	srv := coretest.New(f, core.Config{})
 	for _, d := range splitDefs(blogSchema) {
-		srv.collection(d)
+		srv.Collection(d)
 	}
-	srv.post("/api/categories:create", srv.root, map[string]any{"name": "c"}).must(f, 200)
-	srv.post("/api/posts:create", srv.root, map[string]any{"title": "p", "categoryId": 1}).must(f, 200)
-	h := srv.app.Handler()
+	srv.Post("/api/categories:create", srv.Root, map[string]any{"name": "c"}).Must(f, 200)
+	srv.Post("/api/posts:create", srv.Root, map[string]any{"title": "p", "categoryId": 1}).Must(f, 200)
+	h := srv.App.Handler()
 
 	f.Fuzz(func(t *testing.T, action, query, body string) {
 		switch action {
@@ -43,7 +44,7 @@ func FuzzRequest(f *testing.F) {
 		var ctx fasthttp.RequestCtx
 		ctx.Request.SetRequestURI("/api/posts:" + action + "?" + query)
 		ctx.Request.Header.SetMethod("POST")
-		ctx.Request.Header.Set("Authorization", "Bearer "+srv.root)
+		ctx.Request.Header.Set("Authorization", "Bearer "+srv.Root)
 		ctx.Request.SetBodyString(body)
 		h(&ctx)
 		status := ctx.Response.StatusCode()

@@ -2,6 +2,8 @@ package core_test
 
 import (
 	"fmt"
+	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/core/coretest"
 	"net/url"
 	"sort"
 	"strings"
@@ -9,10 +11,10 @@ import (
 )
 
 // seedList makes categories a and b and six posts with known values.
-func seedList(t *testing.T) *server {
+func seedList(t *testing.T) *coretest.Server {
 	s := blog(t)
-	a := idOf(t, s.post("/api/categories:create", s.root, map[string]any{"name": "a"}).must(t, 200).obj(t))
-	b := idOf(t, s.post("/api/categories:create", s.root, map[string]any{"name": "b"}).must(t, 200).obj(t))
+	a := coretest.ID(t, s.Post("/api/categories:create", s.Root, map[string]any{"name": "a"}).Must(t, 200).Obj(t))
+	b := coretest.ID(t, s.Post("/api/categories:create", s.Root, map[string]any{"name": "b"}).Must(t, 200).Obj(t))
 	posts := []map[string]any{
 		{"title": "alpha", "views": 1, "score": 1.5, "published": true, "publishedAt": "2026-01-01T00:00:00Z", "meta": []any{"go", "lua"}, "categoryId": a, "slug": "s1"},
 		{"title": "beta", "views": 5, "score": 2.5, "published": false, "publishedAt": "2026-02-01T00:00:00Z", "meta": []any{"go"}, "categoryId": a, "slug": "s2"},
@@ -22,20 +24,20 @@ func seedList(t *testing.T) *server {
 		{"title": "omega", "views": 0},
 	}
 	for _, p := range posts {
-		s.post("/api/posts:create", s.root, p).must(t, 200)
+		s.Post("/api/posts:create", s.Root, p).Must(t, 200)
 	}
 	return s
 }
 
-func titles(t *testing.T, r resp) string {
+func titles(t *testing.T, r coretest.Response) string {
 	var out []string
-	for _, p := range r.list(t) {
+	for _, p := range r.List(t) {
 		out = append(out, p["title"].(string))
 	}
 	return strings.Join(out, ",")
 }
 
-func sortedTitles(t *testing.T, r resp) string {
+func sortedTitles(t *testing.T, r coretest.Response) string {
 	out := strings.Split(titles(t, r), ",")
 	sort.Strings(out)
 	return strings.Join(out, ",")
@@ -82,17 +84,17 @@ func TestFilterOperators(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := s.get("/api/posts:list?pageSize=100&filter="+url.QueryEscape(tc.filter), s.root).must(t, 200)
+			r := s.Get("/api/posts:list?pageSize=100&filter="+url.QueryEscape(tc.filter), s.Root).Must(t, 200)
 			if got := sortedTitles(t, r); got != tc.want {
 				t.Fatalf("got %q, want %q", got, tc.want)
 			}
-			if c := num(r.Body["meta"].(map[string]any)["count"]); int(c) != len(r.list(t)) {
-				t.Fatalf("meta.count %d for %d records", c, len(r.list(t)))
+			if c := coretest.Num(r.Body["meta"].(map[string]any)["count"]); int(c) != len(r.List(t)) {
+				t.Fatalf("meta.count %d for %d records", c, len(r.List(t)))
 			}
 		})
 	}
 	t.Run("bracket notation", func(t *testing.T) {
-		r := s.get("/api/posts:list?filter[views][$gt]=7&filter[published]=true", s.root).must(t, 200)
+		r := s.Get("/api/posts:list?filter[views][$gt]=7&filter[published]=true", s.Root).Must(t, 200)
 		if got := sortedTitles(t, r); got != "gamma" {
 			t.Fatalf("got %q", got)
 		}
@@ -121,12 +123,12 @@ func TestSortAndPaging(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := s.get("/api/posts:list?"+tc.query, s.root).must(t, 200)
+			r := s.Get("/api/posts:list?"+tc.query, s.Root).Must(t, 200)
 			if got := titles(t, r); got != tc.want {
 				t.Fatalf("got %q, want %q", got, tc.want)
 			}
 			m := r.Body["meta"].(map[string]any)
-			got := fmt.Sprintf("%d,%d,%d,%d", num(m["count"]), num(m["page"]), num(m["pageSize"]), num(m["totalPage"]))
+			got := fmt.Sprintf("%d,%d,%d,%d", coretest.Num(m["count"]), coretest.Num(m["page"]), coretest.Num(m["pageSize"]), coretest.Num(m["totalPage"]))
 			if got != tc.meta {
 				t.Fatalf("meta %s, want %s", got, tc.meta)
 			}
@@ -176,20 +178,20 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := s.do(tc.method, tc.path, s.root, tc.body).must(t, tc.status)
-			if !strings.Contains(r.errMsg(t), tc.names) {
-				t.Fatalf("message %q does not name %q", r.errMsg(t), tc.names)
+			r := s.Do(tc.method, tc.path, s.Root, tc.body).Must(t, tc.status)
+			if !strings.Contains(r.ErrMsg(t), tc.names) {
+				t.Fatalf("message %q does not name %q", r.ErrMsg(t), tc.names)
 			}
 		})
 	}
 	t.Run("body over the limit is 413", func(t *testing.T) {
-		s2 := newServer(t, coreConfigBody(1024))
-		s2.collection(`{"name":"notes","fields":[{"name":"text","type":"text"}]}`)
-		r := s2.post("/api/notes:create", s2.root, map[string]any{"text": strings.Repeat("x", 4096)})
+		s2 := coretest.New(t, core.Config{MaxBodyBytes: 1024})
+		s2.Collection(`{"name":"notes","fields":[{"name":"text","type":"text"}]}`)
+		r := s2.Post("/api/notes:create", s2.Root, map[string]any{"text": strings.Repeat("x", 4096)})
 		if r.Status != 413 {
 			t.Fatalf("status %d: %s", r.Status, r.Raw)
 		}
-		l := s2.get("/api/notes:list", s2.root).must(t, 200).list(t)
+		l := s2.Get("/api/notes:list", s2.Root).Must(t, 200).List(t)
 		if len(l) != 0 {
 			t.Fatal("oversized body was written")
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/actionflow/actionflow/core/coretest"
 	"strings"
 	"sync"
 	"testing"
@@ -53,8 +54,8 @@ func TestPluginLifecycle(t *testing.T) {
 
 	t.Run("init in order, close in reverse", func(t *testing.T) {
 		log = nil
-		s := newServer(t, core.Config{}, core.WithPlugins(mk("a", nil), mk("b", nil)))
-		_ = s.app.Close(context.Background())
+		s := coretest.New(t, core.Config{}, core.WithPlugins(mk("a", nil), mk("b", nil)))
+		_ = s.App.Close(context.Background())
 		if got := strings.Join(log, ","); got != "init a,init b,close b,close a" {
 			t.Fatalf("order = %s", got)
 		}
@@ -155,14 +156,14 @@ func TestHooks(t *testing.T) {
 			}},
 		})
 	}
-	s := newServer(t, core.Config{}, core.WithPlugins(p))
-	s.collection(`{"name":"posts","fields":[{"name":"title","type":"string"}]}`)
+	s := coretest.New(t, core.Config{}, core.WithPlugins(p))
+	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string"}]}`)
 
 	t.Run("before hooks run in priority order and see every action", func(t *testing.T) {
 		mu.Lock()
 		log = nil
 		mu.Unlock()
-		s.get("/api/users:list", s.root).must(t, 200)
+		s.Get("/api/users:list", s.Root).Must(t, 200)
 		mu.Lock()
 		defer mu.Unlock()
 		if len(log) == 0 || log[0] != "before users:list" {
@@ -170,21 +171,21 @@ func TestHooks(t *testing.T) {
 		}
 	})
 	t.Run("veto", func(t *testing.T) {
-		r := s.post("/api/posts:create", s.root, map[string]any{"title": "forbidden"}).must(t, 400)
-		if !strings.Contains(r.errMsg(t), "vetoed") {
+		r := s.Post("/api/posts:create", s.Root, map[string]any{"title": "forbidden"}).Must(t, 400)
+		if !strings.Contains(r.ErrMsg(t), "vetoed") {
 			t.Fatal(r.Raw)
 		}
-		if n := num(s.get("/api/posts:count", s.root).must(t, 200).Body["data"]); n != 0 {
+		if n := coretest.Num(s.Get("/api/posts:count", s.Root).Must(t, 200).Body["data"]); n != 0 {
 			t.Fatalf("vetoed action wrote %d", n)
 		}
 	})
 	t.Run("in-transaction write commits with the record", func(t *testing.T) {
-		r := s.post("/api/posts:create", s.root, map[string]any{"title": "ok"}).must(t, 200)
-		id := idOf(t, r.obj(t))
+		r := s.Post("/api/posts:create", s.Root, map[string]any{"title": "ok"}).Must(t, 200)
+		id := coretest.ID(t, r.Obj(t))
 		if fmt.Sprint(r.Body["messages"]) != "[map[message:audited]]" {
 			t.Fatalf("messages = %v", r.Body["messages"])
 		}
-		if s.get(fmt.Sprintf("/api/audit:seen?filterByTk=%d", id), s.root).must(t, 200).Body["data"] != true {
+		if s.Get(fmt.Sprintf("/api/audit:seen?filterByTk=%d", id), s.Root).Must(t, 200).Body["data"] != true {
 			t.Fatal("hook write missing")
 		}
 		mu.Lock()
@@ -194,31 +195,31 @@ func TestHooks(t *testing.T) {
 		}
 	})
 	t.Run("in-transaction error rolls the record back", func(t *testing.T) {
-		s.post("/api/posts:create", s.root, map[string]any{"title": "rollback"}).must(t, 400)
-		if n := num(s.get("/api/posts:count?filter=%7B%22title%22%3A%22rollback%22%7D", s.root).must(t, 200).Body["data"]); n != 0 {
+		s.Post("/api/posts:create", s.Root, map[string]any{"title": "rollback"}).Must(t, 400)
+		if n := coretest.Num(s.Get("/api/posts:count?filter=%7B%22title%22%3A%22rollback%22%7D", s.Root).Must(t, 200).Body["data"]); n != 0 {
 			t.Fatal("rolled back record exists")
 		}
 	})
 	t.Run("after hook error keeps the data", func(t *testing.T) {
-		s.post("/api/posts:create", s.root, map[string]any{"title": "fail-after"}).must(t, 400)
-		if n := num(s.get("/api/posts:count?filter=%7B%22title%22%3A%22fail-after%22%7D", s.root).must(t, 200).Body["data"]); n != 1 {
+		s.Post("/api/posts:create", s.Root, map[string]any{"title": "fail-after"}).Must(t, 400)
+		if n := coretest.Num(s.Get("/api/posts:count?filter=%7B%22title%22%3A%22fail-after%22%7D", s.Root).Must(t, 200).Body["data"]); n != 1 {
 			t.Fatal("record written before the after hook is gone")
 		}
 	})
 	t.Run("plugin route", func(t *testing.T) {
-		r := s.get("/healthz", "").must(t, 200)
+		r := s.Get("/healthz", "").Must(t, 200)
 		if r.Body["ok"] != true {
 			t.Fatal(r.Raw)
 		}
 	})
 	t.Run("collection action needs its permission", func(t *testing.T) {
-		s.post("/api/roles:create", s.root, map[string]any{"name": "nobody", "permissions": map[string]any{}}).must(t, 200)
-		tok := s.user("n@x.io", "nobody")
-		s.get("/api/posts:count", tok).must(t, 403)
+		s.Post("/api/roles:create", s.Root, map[string]any{"name": "nobody", "permissions": map[string]any{}}).Must(t, 200)
+		tok := s.User("n@x.io", "nobody")
+		s.Get("/api/posts:count", tok).Must(t, 403)
 	})
 	t.Run("plugin resources are root/admin only by default", func(t *testing.T) {
-		tok := s.user("m@x.io", "member")
-		s.get("/api/audit:seen?filterByTk=1", tok).must(t, 403)
+		tok := s.User("m@x.io", "member")
+		s.Get("/api/audit:seen?filterByTk=1", tok).Must(t, 403)
 	})
 }
 
@@ -235,26 +236,26 @@ func TestRecordListenerSeesEveryWrite(t *testing.T) {
 		})
 		return nil
 	}
-	s := newServer(t, core.Config{}, core.WithPlugins(p))
-	s.collection(`{"name":"posts","fields":[{"name":"title","type":"string"}]}`)
+	s := coretest.New(t, core.Config{}, core.WithPlugins(p))
+	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string"}]}`)
 	mu.Lock()
 	log = nil
 	mu.Unlock()
-	s.post("/api/posts:create", s.root, map[string]any{"title": "a"}).must(t, 200)
-	s.post("/api/posts:update/1", s.root, map[string]any{"title": "b"}).must(t, 200)
+	s.Post("/api/posts:create", s.Root, map[string]any{"title": "a"}).Must(t, 200)
+	s.Post("/api/posts:update/1", s.Root, map[string]any{"title": "b"}).Must(t, 200)
 	// A plugin write goes through the same layer.
-	err := s.app.Update(context.Background(), func(tx *core.Tx) error {
-		c, err := s.app.Data().Collection("posts")
+	err := s.App.Update(context.Background(), func(tx *core.Tx) error {
+		c, err := s.App.Data().Collection("posts")
 		if err != nil {
 			return err
 		}
-		_, err = s.app.Data().Create(tx, c, map[string]any{"title": "c"}, core.WriteOptions{})
+		_, err = s.App.Data().Create(tx, c, map[string]any{"title": "c"}, core.WriteOptions{})
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.post("/api/posts:destroy/1", s.root, nil).must(t, 200)
+	s.Post("/api/posts:destroy/1", s.Root, nil).Must(t, 200)
 	mu.Lock()
 	defer mu.Unlock()
 	if got := strings.Join(log, ","); got != "create a,update b,create c,destroy b" {

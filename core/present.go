@@ -148,3 +148,56 @@ func Desensitize(c *Collection, r Record) Record {
 	}
 	return out
 }
+
+// CheckAppends reports whether each path walks associations of c (the appends rule).
+func (d *Data) CheckAppends(c *Collection, paths []string) error {
+	_, err := d.parseAppends(c, paths, "appends")
+	return err
+}
+
+// ToOnePath follows a dotted path of to-one associations from c and returns the
+// collection it ends at.
+func (d *Data) ToOnePath(c *Collection, path string) (*Collection, error) {
+	s := d.schema.load()
+	cur := c
+	for _, seg := range strings.Split(path, ".") {
+		f, ok := cur.Field(seg)
+		if !ok {
+			return nil, fmt.Errorf("%s has no field %q", cur.Name, seg)
+		}
+		if !f.IsToOne() {
+			return nil, fmt.Errorf("%s.%s is not a to-one association", cur.Name, seg)
+		}
+		t, ok := s.Collection(f.Target)
+		if !ok {
+			return nil, fmt.Errorf("%s.%s: target collection %q does not exist", cur.Name, seg, f.Target)
+		}
+		cur = t
+	}
+	return cur, nil
+}
+
+// Related loads the record at the end of a to-one path from rec (raw); nil when an
+// association on the way is empty.
+func (d *Data) Related(tx *Tx, c *Collection, rec Record, path string) (*Collection, Record, error) {
+	s := d.schema.load()
+	cur, r := c, rec
+	cache := map[string]Record{}
+	for _, seg := range strings.Split(path, ".") {
+		f, ok := cur.Field(seg)
+		if !ok || !f.IsToOne() {
+			return nil, nil, fmt.Errorf("%s.%s is not a to-one association", cur.Name, seg)
+		}
+		t, ok := s.Collection(f.Target)
+		if !ok {
+			return nil, nil, fmt.Errorf("%s.%s: target collection %q does not exist", cur.Name, seg, f.Target)
+		}
+		next, found := d.toOne(tx, cur, f, t, r, cache)
+		cur = t
+		if !found {
+			return cur, nil, nil
+		}
+		r = next
+	}
+	return cur, r, nil
+}

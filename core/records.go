@@ -55,6 +55,8 @@ type RecordListener func(tx *Tx, ev *RecordEvent) error
 type WriteOptions struct {
 	UserID uint64
 	Origin any
+	// ID, on create, is an id taken earlier with NewID (0: take the next one).
+	ID uint64
 }
 
 // Selector picks the records of an update or destroy: one id, or a filter.
@@ -234,9 +236,12 @@ func (d *Data) insert(tx *Tx, c *Collection, rec Record, w WriteOptions) (Record
 			return nil, err
 		}
 	}
-	id, err := d.store.NextID("r/" + c.Name)
-	if err != nil {
-		return nil, fmt.Errorf("core: new %s id: %w", c.Name, err)
+	id := w.ID
+	if id == 0 {
+		var err error
+		if id, err = d.NewID(c); err != nil {
+			return nil, err
+		}
 	}
 	now := FormatTime(time.Now())
 	rec["id"] = int64(id)
@@ -256,6 +261,22 @@ func (d *Data) insert(tx *Tx, c *Collection, rec Record, w WriteOptions) (Record
 		return nil, err
 	}
 	return rec, d.emit(tx, &RecordEvent{Collection: c, Kind: EventCreate, Record: rec, Origin: w.Origin})
+}
+
+// NewID takes the next record id of a collection, for a create that needs its id before
+// it writes (WriteOptions.ID).
+func (d *Data) NewID(c *Collection) (uint64, error) {
+	id, err := d.store.NextID("r/" + c.Name)
+	if err != nil {
+		return 0, fmt.Errorf("core: new %s id: %w", c.Name, err)
+	}
+	return id, nil
+}
+
+// QuerySchema resolves filter and sort paths of a collection, for query.ParseFilterValue
+// and query.ParseSort.
+func (d *Data) QuerySchema(c *Collection) query.Schema {
+	return querySchema{s: d.schema.load(), c: c}
 }
 
 func (d *Data) put(tx *Tx, c *Collection, id uint64, rec Record) error {

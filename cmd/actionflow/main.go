@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/plugins/actiontrigger"
+	"github.com/actionflow/actionflow/plugins/workflow"
 	"github.com/actionflow/actionflow/runtime/lib"
 )
 
@@ -103,6 +105,9 @@ func serveCommand(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.Lua.Timeout, "script-timeout", envDuration("ACTIONFLOW_SCRIPT_TIMEOUT", 5*time.Second), "default deadline of a workflow script run (env ACTIONFLOW_SCRIPT_TIMEOUT)")
 	var httpHosts stringList
 	fs.Var(&httpHosts, "http-allow", "host a script's http module may call (repeatable; env ACTIONFLOW_HTTP_ALLOW, comma-separated); none by default")
+	var wcfg workflow.Config
+	fs.IntVar(&wcfg.Workers, "workers", envInt("ACTIONFLOW_WORKERS", 0), "async workflow workers; 0: one per CPU (env ACTIONFLOW_WORKERS)")
+	fs.IntVar(&wcfg.MaxExecutions, "max-executions", envInt("ACTIONFLOW_MAX_EXECUTIONS", 100000), "execution history kept; the oldest finished ones beyond it are deleted (env ACTIONFLOW_MAX_EXECUTIONS)")
 	logLevel := fs.String("log-level", env("ACTIONFLOW_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ACTIONFLOW_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -122,7 +127,7 @@ func serveCommand(args []string, stdout, stderr io.Writer) int {
 	cfg.Logger = log
 	cfg.LuaModules = lib.Standard(lib.StdConfig{HTTPAllowHosts: httpHosts})
 
-	app, err := core.New(cfg, core.WithPlugins(plugins()...))
+	app, err := core.New(cfg, core.WithPlugins(plugins(wcfg)...))
 	if err != nil {
 		fmt.Fprintf(stderr, "actionflow: %v\n", err)
 		return 1
@@ -167,7 +172,10 @@ func serveUntilSignal(app *core.App, log *slog.Logger) int {
 }
 
 // plugins are the plugins built into the actionflow binary.
-func plugins() []core.Plugin { return nil }
+func plugins(wcfg workflow.Config) []core.Plugin {
+	wf := workflow.New(wcfg)
+	return []core.Plugin{wf, actiontrigger.New(wf)}
+}
 
 type stringList []string
 

@@ -1,4 +1,6 @@
-package core_test
+// Package coretest serves an actionflow App over an in-memory listener for tests, with a
+// small JSON client: the way plugin and example tests talk to the HTTP API.
+package coretest
 
 import (
 	"bytes"
@@ -15,21 +17,22 @@ import (
 	"github.com/valyala/fasthttp/fasthttputil"
 )
 
-const rootPassword = "root-secret"
+// RootPassword is the root user's password in test servers.
+const RootPassword = "root-secret"
 
-// server is an App served over an in-memory listener.
-type server struct {
+// Server is an App served over an in-memory listener.
+type Server struct {
 	t      testing.TB
-	app    *core.App
-	client *fasthttp.Client
-	root   string // root's token
+	App    *core.App
+	Client *fasthttp.Client
+	Root   string // root's token
 }
 
-func newServer(t testing.TB, cfg core.Config, opts ...core.Option) *server {
+func New(t testing.TB, cfg core.Config, opts ...core.Option) *Server {
 	t.Helper()
 	cfg.InMemory = true
 	cfg.BcryptCost = 4
-	cfg.RootPassword = rootPassword
+	cfg.RootPassword = RootPassword
 	app, err := core.New(cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -42,24 +45,24 @@ func newServer(t testing.TB, cfg core.Config, opts ...core.Option) *server {
 		_ = app.Shutdown(ctx)
 		_ = app.Close(ctx)
 	})
-	s := &server{t: t, app: app, client: &fasthttp.Client{
-		Dial:               func(string) (net.Conn, error) { return ln.Dial() },
-		MaxConnsPerHost:    512,
+	s := &Server{t: t, App: app, Client: &fasthttp.Client{
+		Dial:                func(string) (net.Conn, error) { return ln.Dial() },
+		MaxConnsPerHost:     512,
 		MaxResponseBodySize: 64 << 20,
 	}}
-	s.root = s.signIn("root@actionflow.local", rootPassword)
+	s.Root = s.SignIn("root@actionflow.local", RootPassword)
 	return s
 }
 
-// resp is a decoded response.
-type resp struct {
+// Response is a decoded response.
+type Response struct {
 	Status int
 	Body   map[string]any
 	Raw    string
 }
 
-// do sends a request; body may be nil, a string (sent as is) or a value (sent as JSON).
-func (s *server) do(method, path, token string, body any, headers ...string) resp {
+// Do sends a request; body may be nil, a string (sent as is) or a value (sent as JSON).
+func (s *Server) Do(method, path, token string, body any, headers ...string) Response {
 	s.t.Helper()
 	req := fasthttp.AcquireRequest()
 	res := fasthttp.AcquireResponse()
@@ -84,10 +87,10 @@ func (s *server) do(method, path, token string, body any, headers ...string) res
 		}
 		req.SetBody(j)
 	}
-	if err := s.client.DoTimeout(req, res, 30*time.Second); err != nil {
+	if err := s.Client.DoTimeout(req, res, 30*time.Second); err != nil {
 		s.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	r := resp{Status: res.StatusCode(), Raw: string(res.Body())}
+	r := Response{Status: res.StatusCode(), Raw: string(res.Body())}
 	if ct := string(res.Header.ContentType()); !strings.HasPrefix(ct, "application/json") {
 		s.t.Fatalf("%s %s: content type %q, body %s", method, path, ct, r.Raw)
 	}
@@ -99,18 +102,20 @@ func (s *server) do(method, path, token string, body any, headers ...string) res
 	return r
 }
 
-func (s *server) post(path, token string, body any, headers ...string) resp {
+// Post sends a POST.
+func (s *Server) Post(path, token string, body any, headers ...string) Response {
 	s.t.Helper()
-	return s.do("POST", path, token, body, headers...)
+	return s.Do("POST", path, token, body, headers...)
 }
 
-func (s *server) get(path, token string, headers ...string) resp {
+// Get sends a GET.
+func (s *Server) Get(path, token string, headers ...string) Response {
 	s.t.Helper()
-	return s.do("GET", path, token, nil, headers...)
+	return s.Do("GET", path, token, nil, headers...)
 }
 
-// must asserts the status and returns the response.
-func (r resp) must(t testing.TB, status int) resp {
+// Must asserts the status and returns the response.
+func (r Response) Must(t testing.TB, status int) Response {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Raw)
@@ -118,8 +123,8 @@ func (r resp) must(t testing.TB, status int) resp {
 	return r
 }
 
-// data returns the "data" member as an object.
-func (r resp) obj(t testing.TB) map[string]any {
+// Obj returns the "data" member as an object.
+func (r Response) Obj(t testing.TB) map[string]any {
 	t.Helper()
 	m, ok := r.Body["data"].(map[string]any)
 	if !ok {
@@ -128,8 +133,8 @@ func (r resp) obj(t testing.TB) map[string]any {
 	return m
 }
 
-// list returns the "data" member as a list of objects.
-func (r resp) list(t testing.TB) []map[string]any {
+// List returns the "data" member as a list of objects.
+func (r Response) List(t testing.TB) []map[string]any {
 	t.Helper()
 	a, ok := r.Body["data"].([]any)
 	if !ok {
@@ -142,8 +147,8 @@ func (r resp) list(t testing.TB) []map[string]any {
 	return out
 }
 
-// errMsg returns the first error message.
-func (r resp) errMsg(t testing.TB) string {
+// ErrMsg returns the first error message.
+func (r Response) ErrMsg(t testing.TB) string {
 	t.Helper()
 	errs, ok := r.Body["errors"].([]any)
 	if !ok || len(errs) == 0 {
@@ -154,34 +159,36 @@ func (r resp) errMsg(t testing.TB) string {
 	return s
 }
 
-func (s *server) signIn(email, password string) string {
+// SignIn signs in and returns the token.
+func (s *Server) SignIn(email, password string) string {
 	s.t.Helper()
-	r := s.post("/api/auth:signIn", "", map[string]any{"email": email, "password": password}).must(s.t, 200)
-	tok, _ := r.obj(s.t)["token"].(string)
+	r := s.Post("/api/auth:signIn", "", map[string]any{"email": email, "password": password}).Must(s.t, 200)
+	tok, _ := r.Obj(s.t)["token"].(string)
 	if tok == "" {
 		s.t.Fatalf("no token: %s", r.Raw)
 	}
 	return tok
 }
 
-// user makes a user with the roles and returns its token.
-func (s *server) user(email string, roles ...string) string {
+// User makes a user with the roles and returns its token.
+func (s *Server) User(email string, roles ...string) string {
 	s.t.Helper()
 	rs := make([]any, len(roles))
 	for i, r := range roles {
 		rs[i] = r
 	}
-	s.post("/api/users:create", s.root, map[string]any{"email": email, "password": "pw-" + email, "roles": rs}).must(s.t, 200)
-	return s.signIn(email, "pw-"+email)
+	s.Post("/api/users:create", s.Root, map[string]any{"email": email, "password": "pw-" + email, "roles": rs}).Must(s.t, 200)
+	return s.SignIn(email, "pw-"+email)
 }
 
-// collection creates a collection from a JSON definition.
-func (s *server) collection(def string) {
+// Collection creates a collection from a JSON definition.
+func (s *Server) Collection(def string) {
 	s.t.Helper()
-	s.post("/api/collections:create", s.root, def).must(s.t, 200)
+	s.Post("/api/collections:create", s.Root, def).Must(s.t, 200)
 }
 
-func num(v any) int64 {
+// Num reads a JSON number as an integer.
+func Num(v any) int64 {
 	switch x := v.(type) {
 	case json.Number:
 		n, err := x.Int64()
@@ -196,9 +203,8 @@ func num(v any) int64 {
 	panic(fmt.Sprintf("not a number: %#v", v))
 }
 
-func idOf(t testing.TB, m map[string]any) int64 {
+// ID reads a record's id.
+func ID(t testing.TB, m map[string]any) int64 {
 	t.Helper()
-	return num(m["id"])
+	return Num(m["id"])
 }
-
-func coreConfigBody(n int) core.Config { return core.Config{MaxBodyBytes: n} }

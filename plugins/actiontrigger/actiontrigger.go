@@ -1,0 +1,361 @@
+// Package actiontrigger is the post-action trigger (type "action", API.md §5): after a
+// user's create or update succeeds, the workflows bound to the request
+// (?triggerWorkflows=key1,key2!path) and the collection's global workflows run with the
+// action's result, the acting user and the role.
+//
+// Async executions are queued in the action's own transaction, so a committed record
+// always has its queued executions. Sync workflows run after the commit, in order, and
+// decide the response: flow.fail(msg) → 400 with the message, a Lua error or timeout →
+// 500 with a generic message, flow.finish() → 200 and every later workflow (sync or async)
+// skipped. The record stays saved in every case; skipped async executions are kept as
+// canceled (-4) with a reason.
+//
+//	wf := workflow.New(workflow.Config{})
+//	app, _ := core.New(cfg, core.WithPlugins(wf, actiontrigger.New(wf)))
+package actiontrigger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/plugins/workflow"
+)
+
+// Type is the trigger type name.
+const Type = "action"
+
+// Plugin is the post-action trigger plugin.
+type Plugin struct {
+	wf   *workflow.Engine
+	data *core.Data
+	log  *slog.Logger
+}
+
+// New makes the plugin for a workflow engine.
+func New(wf *workflow.Engine) *Plugin { return &Plugin{wf: wf} }
+
+// Name implements core.Plugin.
+func (p *Plugin) Name() string { return "actiontrigger" }
+
+// Init implements core.Plugin.
+func (p *Plugin) Init(h *core.Host) error {
+	p.data, p.log = h.Data(), h.Logger()
+	if err := p.wf.RegisterTrigger(trigger{p}); err != nil {
+		return err
+	}
+	if err := h.Hook(core.InTransaction, core.Hook{ID: "actiontrigger.plan", Fn: p.plan}); err != nil {
+		return err
+	}
+	// First among the after hooks: queued executions are released or canceled here.
+	return h.Hook(core.AfterAction, core.Hook{ID: "actiontrigger.run", Priority: -100, Fn: p.runSync})
+}
+
+const planKey = "actiontrigger.plan"
+
+// plan is what the in-transaction phase decided: sync events to run after the commit and
+// queued async executions to release (or cancel).
+type plan struct {
+	sync  []workflow.Event
+	async []uint64
+}
+
+// binding is one item of triggerWorkflows.
+type binding struct {
+	key  string
+	path string
+}
+
+// parseBindings reads "k1,k2!path,k3!a.b": keys in order, each once; a later path for the
+// same key wins. Malformed items are skipped with a warning.
+func (p *Plugin) parseBindings(raw string) ([]binding, map[string]string) {
+	var list []binding
+	paths := map[string]string{}
+	for _, item := range strings.Split(raw, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		key, path, hasPath := strings.Cut(item, "!")
+		key, path = strings.TrimSpace(key), strings.TrimSpace(path)
+		if key == "" || (hasPath && path == "") {
+			p.log.Warn("ignored malformed triggerWorkflows item", "item", item)
+			continue
+		}
+		if _, seen := paths[key]; !seen {
+			list = append(list, binding{key: key})
+		}
+		paths[key] = path
+	}
+	for i := range list {
+		list[i].path = paths[list[i].key]
+	}
+	return list, paths
+}
+
+// candidate is a workflow selected for this action, with its bound path.
+type candidate struct {
+	wf   *workflow.Workflow
+	path string
+}
+
+// select picks the workflows: listed local ones in list order, then the global ones.
+func (p *Plugin) selectWorkflows(ac *core.ActionContext) []candidate {
+	raw := ac.Params.Get("triggerWorkflows")
+	globals := p.wf.Enabled(Type)
+	if raw == "" && len(globals) == 0 {
+		return nil
+	}
+	list, paths := p.parseBindings(raw)
+	var out []candidate
+	for _, b := range list {
+		w, ok := p.wf.ByKey(b.key)
+		if !ok || w.Type != Type || w.ConfigBool("global") {
+			continue // unknown keys are ignored; global ones come later
+		}
+		out = append(out, candidate{wf: w, path: b.path})
+	}
+	for _, w := range globals {
+		if !w.ConfigBool("global") || !contains(w.ConfigStrings("actions"), ac.Action) {
+			continue
+		}
+		out = append(out, candidate{wf: w, path: paths[w.Key]})
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// plan runs in the action's transaction: it builds each execution's context from the
+// written records and queues the async ones.
+func (p *Plugin) plan(ac *core.ActionContext) error {
+	if ac.Collection == nil || (ac.Action != "create" && ac.Action != "update") {
+		return nil
+	}
+	cands := p.selectWorkflows(ac)
+	if len(cands) == 0 {
+		return nil
+	}
+	recs, _ := ac.Value(core.ResultRecordsKey).([]core.Record)
+	if len(recs) == 0 {
+		return nil
+	}
+	users, err := p.data.Collection(core.UsersCollection)
+	if err != nil {
+		return err
+	}
+	user := core.Desensitize(users, ac.User)
+	var pl plan
+	for _, cand := range cands {
+		target := ac.Collection
+		if cand.path != "" {
+			t, err := p.data.ToOnePath(ac.Collection, cand.path)
+			if err != nil {
+				p.log.Warn("ignored triggerWorkflows path", "key", cand.wf.Key, "path", cand.path, "err", err)
+				continue
+			}
+			target = t
+		}
+		if target.Name != cand.wf.ConfigString("collection") {
+			continue
+		}
+		for _, rec := range recs {
+			data, err := p.eventData(ac.Tx, ac.Collection, rec, cand)
+			if err != nil {
+				return err
+			}
+			ev := workflow.Event{Workflow: cand.wf, Context: map[string]any{"data": data, "user": user, "roleName": ac.Role}}
+			if cand.wf.Sync {
+				pl.sync = append(pl.sync, ev)
+				continue
+			}
+			id, err := p.wf.Enqueue(ac.Tx, ev)
+			if errors.Is(err, workflow.ErrLoop) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			pl.async = append(pl.async, id)
+		}
+	}
+	if len(pl.sync) > 0 || len(pl.async) > 0 {
+		ac.Set(planKey, &pl)
+	}
+	return nil
+}
+
+// eventData is the record a workflow receives: the written record, or the one its path
+// leads to (nil when the association is empty), with the config's appends, desensitized.
+func (p *Plugin) eventData(tx *core.Tx, c *core.Collection, rec core.Record, cand candidate) (any, error) {
+	if cand.path != "" {
+		t, r, err := p.data.Related(tx, c, rec, cand.path)
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
+			return nil, nil
+		}
+		c, rec = t, r
+	}
+	out, err := p.data.PresentOne(tx, c, rec, cand.wf.ConfigStrings("appends"), nil)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any(out), nil
+}
+
+// genericFailure is the message of a sync workflow that errored: details stay in the
+// execution.
+const genericFailure = "Workflow on your action failed, please contact the administrator"
+
+// runSync runs after the commit: sync workflows in order, then the async ones are released
+// or, when a sync workflow ended the chain, canceled.
+func (p *Plugin) runSync(ac *core.ActionContext) error {
+	pl, _ := ac.Value(planKey).(*plan)
+	if pl == nil {
+		return nil
+	}
+	var messages []core.Message
+	for _, ev := range pl.sync {
+		out, err := p.wf.RunSync(ac.Context(), ev)
+		if errors.Is(err, workflow.ErrLoop) {
+			continue
+		}
+		if err != nil {
+			p.cancel(pl, "a sync workflow could not run")
+			return &core.Error{Status: http.StatusInternalServerError, Code: "WORKFLOW_ERROR", Message: genericFailure, Err: err}
+		}
+		exec := out.Execution
+		messages = append(messages, exec.Messages...)
+		switch {
+		case out.Status() == workflow.StatusResolved && out.Finished:
+			p.cancel(pl, fmt.Sprintf("workflow %s finished the chain (execution %d)", ev.Workflow.Key, exec.ID))
+			ac.Result.Messages = append(ac.Result.Messages, messages...)
+			return nil
+		case out.Status() == workflow.StatusResolved:
+			continue
+		case out.Status() == workflow.StatusFailed:
+			p.cancel(pl, fmt.Sprintf("workflow %s failed (execution %d)", ev.Workflow.Key, exec.ID))
+			msg := "workflow failed"
+			if exec.Error != nil && exec.Error.Message != "" {
+				msg = exec.Error.Message
+			}
+			return &core.Error{Status: http.StatusBadRequest, Code: "WORKFLOW_FAILED", Message: msg, Extra: messages}
+		default:
+			p.cancel(pl, fmt.Sprintf("workflow %s ended with status %d (execution %d)", ev.Workflow.Key, out.Status(), exec.ID))
+			return &core.Error{Status: http.StatusInternalServerError, Code: "WORKFLOW_ERROR", Message: genericFailure,
+				Err: fmt.Errorf("actiontrigger: execution %d of workflow %s ended with status %d", exec.ID, ev.Workflow.Key, out.Status())}
+		}
+	}
+	p.wf.Dispatch(pl.async...)
+	ac.Result.Messages = append(ac.Result.Messages, messages...)
+	return nil
+}
+
+// cancel marks the plan's queued executions canceled.
+func (p *Plugin) cancel(pl *plan, reason string) {
+	if len(pl.async) == 0 {
+		return
+	}
+	if err := p.wf.Cancel(context.Background(), pl.async, reason); err != nil {
+		// They stay queued and run after all: logged, since the response is decided.
+		p.log.Error("cancel skipped executions", "err", err)
+		p.wf.Dispatch(pl.async...)
+	}
+}
+
+// trigger is the "action" trigger type.
+type trigger struct{ p *Plugin }
+
+func (trigger) Type() string { return Type }
+
+// ValidateConfig checks collection (required, existing), global, actions and appends.
+func (t trigger) ValidateConfig(_ *core.Tx, cfg map[string]any) error {
+	name, _ := cfg["collection"].(string)
+	if name == "" {
+		return core.BadRequest("config", "collection is required")
+	}
+	c, err := t.p.data.Collection(name)
+	if err != nil {
+		return core.BadRequest("config", "collection %q does not exist", name)
+	}
+	if g, ok := cfg["global"]; ok {
+		if _, isBool := g.(bool); !isBool {
+			return core.BadRequest("config", "global must be true or false")
+		}
+	}
+	if a, ok := cfg["actions"]; ok && a != nil {
+		list, ok := a.([]any)
+		if !ok {
+			return core.BadRequest("config", `actions must be a list of "create" and "update"`)
+		}
+		for _, x := range list {
+			if s, _ := x.(string); s != "create" && s != "update" {
+				return core.BadRequest("config", `actions: %v is not "create" or "update"`, x)
+			}
+		}
+	}
+	if a, ok := cfg["appends"]; ok && a != nil {
+		list, ok := a.([]any)
+		if !ok {
+			return core.BadRequest("config", "appends must be a list of association paths")
+		}
+		paths := make([]string, 0, len(list))
+		for _, x := range list {
+			s, ok := x.(string)
+			if !ok {
+				return core.BadRequest("config", "appends must be a list of association paths")
+			}
+			paths = append(paths, s)
+		}
+		if err := t.p.data.CheckAppends(c, paths); err != nil {
+			return core.BadRequest("config", "%v", err)
+		}
+	}
+	return nil
+}
+
+// ManualContext builds {data, user, roleName} for workflows:execute: data is a record of
+// the workflow's collection given as an object with an id or as an id.
+func (t trigger) ManualContext(tx *core.Tx, wf *workflow.Workflow, values map[string]any) (map[string]any, error) {
+	c, err := t.p.data.Collection(wf.ConfigString("collection"))
+	if err != nil {
+		return nil, core.BadRequest("config", "collection %q does not exist", wf.ConfigString("collection"))
+	}
+	raw, ok := values["data"]
+	if !ok || raw == nil {
+		return nil, core.BadRequest("data", "is required: a record or its id")
+	}
+	if m, isObj := raw.(map[string]any); isObj {
+		raw = m["id"]
+	}
+	id, err := workflow.ParseID(raw)
+	if err != nil {
+		return nil, core.BadRequest("data", "%v", err)
+	}
+	rec, err := t.p.data.Get(tx, c, id)
+	if err != nil {
+		return nil, core.BadRequest("data", "%s %d not found", c.Name, id)
+	}
+	data, err := t.p.data.PresentOne(tx, c, rec, wf.ConfigStrings("appends"), nil)
+	if err != nil {
+		return nil, err
+	}
+	user, role, err := t.p.wf.ManualUser(tx, values)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"data": map[string]any(data), "user": user, "roleName": role}, nil
+}

@@ -1,0 +1,272 @@
+package workflow
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/core/query"
+	"github.com/actionflow/actionflow/store"
+)
+
+// dispatcher runs queued executions on a fixed number of workers, FIFO by enqueue order.
+//
+// The durable queue is a key per queued execution, p/workflow/q/<id>, written in the
+// transaction that creates the execution and removed in the one that finishes it. The
+// in-memory FIFO is only a cache of it: on start, and every sweep, the keys are scanned
+// and any execution the dispatcher does not know is queued again.
+type dispatcher struct {
+	e       *Engine
+	workers int
+	prefix  []byte
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	fifo    []uint64
+	known   map[uint64]bool // queued in memory, parked or running
+	parked  map[uint64]bool // committed or committing, waiting for Dispatch or Cancel
+	stopped bool
+
+	ctx    context.Context // cancelled when runs must stop (shutdown deadline)
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func newDispatcher(e *Engine, workers int, prefix []byte) *dispatcher {
+	d := &dispatcher{e: e, workers: workers, prefix: append(append([]byte(nil), prefix...), "q/"...),
+		known: map[uint64]bool{}, parked: map[uint64]bool{}}
+	d.cond = sync.NewCond(&d.mu)
+	return d
+}
+
+func (d *dispatcher) key(id uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), d.prefix...), id)
+}
+
+func (d *dispatcher) put(tx *core.Tx, id uint64) error {
+	if err := tx.Set(d.key(id), nil); err != nil {
+		return fmt.Errorf("workflow: queue %d: %w", id, err)
+	}
+	return nil
+}
+
+func (d *dispatcher) remove(tx *core.Tx, id uint64) error {
+	if err := tx.Delete(d.key(id)); err != nil {
+		return fmt.Errorf("workflow: unqueue %d: %w", id, err)
+	}
+	return nil
+}
+
+func (d *dispatcher) park(id uint64) {
+	d.mu.Lock()
+	d.known[id], d.parked[id] = true, true
+	d.mu.Unlock()
+}
+
+func (d *dispatcher) unpark(id uint64) {
+	d.mu.Lock()
+	delete(d.parked, id)
+	delete(d.known, id)
+	d.mu.Unlock()
+}
+
+// release moves parked executions to the FIFO.
+func (d *dispatcher) release(ids ...uint64) {
+	d.mu.Lock()
+	for _, id := range ids {
+		delete(d.parked, id)
+		d.known[id] = true
+		d.fifo = append(d.fifo, id)
+	}
+	d.mu.Unlock()
+	d.cond.Broadcast()
+}
+
+// start queues what the store holds and starts the workers and the sweeper.
+func (d *dispatcher) start(parent context.Context) error {
+	d.ctx, d.cancel = context.WithCancel(context.WithoutCancel(parent))
+	if err := d.sweep(); err != nil {
+		return err
+	}
+	for i := 0; i < d.workers; i++ {
+		d.wg.Add(1)
+		go d.work()
+	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		t := time.NewTicker(d.e.cfg.SweepInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-d.ctx.Done():
+				return
+			case <-parent.Done():
+				return
+			case <-t.C:
+				if err := d.sweep(); err != nil {
+					d.e.log.Warn("sweep queue", "err", err)
+				}
+			}
+		}
+	}()
+	return nil
+}
+
+// sweep queues every execution in the store's queue that the dispatcher does not know.
+func (d *dispatcher) sweep() error {
+	var ids []uint64
+	err := d.e.app.Store().View(func(tx store.Txn) error {
+		return tx.Scan(d.prefix, store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+			ids = append(ids, store.IDFromKey(k))
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("workflow: scan queue: %w", err)
+	}
+	d.mu.Lock()
+	added := 0
+	for _, id := range ids {
+		if !d.known[id] {
+			d.known[id] = true
+			d.fifo = append(d.fifo, id)
+			added++
+		}
+	}
+	d.mu.Unlock()
+	if added > 0 {
+		d.cond.Broadcast()
+	}
+	return nil
+}
+
+// stop lets the workers finish their runs until ctx ends, then cancels what still runs
+// (those executions stay queued and run again on the next start).
+func (d *dispatcher) stop(ctx context.Context) error {
+	if d.cancel == nil {
+		return nil
+	}
+	d.mu.Lock()
+	d.stopped = true
+	d.mu.Unlock()
+	d.cond.Broadcast()
+	done := make(chan struct{})
+	go func() { d.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		d.cancel()
+		return nil
+	case <-ctx.Done():
+		d.cancel()
+		<-done
+		return fmt.Errorf("workflow: stop dispatcher: %w", ctx.Err())
+	}
+}
+
+func (d *dispatcher) next() (uint64, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for len(d.fifo) == 0 && !d.stopped {
+		d.cond.Wait()
+	}
+	if d.stopped {
+		return 0, false
+	}
+	id := d.fifo[0]
+	d.fifo = d.fifo[1:]
+	return id, true
+}
+
+func (d *dispatcher) work() {
+	defer d.wg.Done()
+	for {
+		id, ok := d.next()
+		if !ok {
+			return
+		}
+		if err := d.e.process(d.ctx, id); err != nil {
+			d.e.log.Error("run execution", "execution", id, "err", err)
+		}
+		d.e.prune()
+		d.mu.Lock()
+		delete(d.known, id)
+		d.mu.Unlock()
+	}
+}
+
+// process runs one queued execution.
+func (e *Engine) process(ctx context.Context, id uint64) error {
+	var exec *Execution
+	var wf *Workflow
+	err := e.app.Update(ctx, func(tx *core.Tx) error {
+		var err error
+		if exec, err = e.loadExecution(tx, id); err != nil {
+			if errors.Is(err, core.ErrNotFound) {
+				exec = nil
+				return e.disp.remove(tx, id) // destroyed while queued
+			}
+			return err
+		}
+		if exec.Final() {
+			exec = nil
+			return e.disp.remove(tx, id)
+		}
+		if wf, err = e.loadWorkflow(tx, exec.WorkflowID); err != nil {
+			exec.Status, exec.Error, exec.FinishedAt = intp(StatusError), &ExecError{Message: "the workflow version no longer exists"}, now()
+			if err := e.disp.remove(tx, id); err != nil {
+				return err
+			}
+			err := e.saveExecution(tx, exec, nil)
+			exec = nil
+			return err
+		}
+		exec.Status, exec.StartedAt = intp(StatusStarted), now()
+		return e.saveExecution(tx, exec, nil)
+	})
+	if err != nil || exec == nil {
+		return err
+	}
+	e.run(ctx, wf, exec)
+	if ctx.Err() != nil && *exec.Status == StatusAborted && exec.Reason == "manual_cancel" {
+		// Shutdown, not a user's cancel: leave it queued to run again on the next start.
+		return nil
+	}
+	return e.app.Update(context.WithoutCancel(ctx), func(tx *core.Tx) error {
+		if err := e.disp.remove(tx, id); err != nil {
+			return err
+		}
+		if err := e.markExecuted(tx, wf.ID); err != nil {
+			return err
+		}
+		return e.saveExecution(tx, exec, wf)
+	})
+}
+
+// CancelExecution aborts a running execution or ends a queued one (status -3, reason
+// manual_cancel). It reports false when the execution had already ended.
+func (e *Engine) CancelExecution(ctx context.Context, id uint64) (bool, error) {
+	if cancel, ok := e.running.Load(id); ok {
+		cancel.(context.CancelFunc)()
+		return true, nil
+	}
+	var ended bool
+	err := e.app.Update(ctx, func(tx *core.Tx) error {
+		exec, err := e.loadExecution(tx, id)
+		if err != nil {
+			return err
+		}
+		if exec.Final() {
+			ended = true
+			return nil
+		}
+		return e.finishQueued(tx, id, StatusAborted, "manual_cancel")
+	})
+	return !ended, err
+}
+
+func pageOf(n int) query.Page { return query.Page{Page: 1, PageSize: n} }

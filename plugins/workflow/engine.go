@@ -1,0 +1,498 @@
+// Package workflow is actionflow's workflow engine: the workflows and executions
+// resources, versions, the Lua modules flow and db, the Trigger registry, and the durable
+// queue with its dispatcher. It knows nothing about actions: trigger plugins
+// (actiontrigger, ...) register a type and decide when workflows run.
+//
+// A trigger plugin is built with the engine it registers with:
+//
+//	wf := workflow.New(workflow.Config{})
+//	app, err := core.New(cfg, core.WithPlugins(wf, actiontrigger.New(wf)))
+//
+// Async executions are at-least-once: they are queued in the store in the same transaction
+// as the write that caused them, and an execution that was queued or running when the
+// process died is run again, from the start, when it restarts.
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	goruntime "runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/runtime"
+)
+
+// Config configures the engine.
+type Config struct {
+	// Workers run async executions (default: the number of CPUs).
+	Workers int
+	// MaxExecutions caps the execution history: beyond it the oldest final executions are
+	// deleted (default 100000).
+	MaxExecutions int
+	// SweepInterval is how often the queue in the store is checked for executions the
+	// dispatcher does not know about (default 30s).
+	SweepInterval time.Duration
+}
+
+// Trigger is a trigger type: it validates the config of its workflows and builds the
+// context of a manual execution. Its plugin registers the hooks that start executions.
+type Trigger interface {
+	Type() string
+	// ValidateConfig checks a workflow's config; errors are shown to the user as 400s.
+	ValidateConfig(tx *core.Tx, config map[string]any) error
+	// ManualContext builds the context of workflows:execute from its body.
+	ManualContext(tx *core.Tx, wf *Workflow, values map[string]any) (map[string]any, error)
+}
+
+// SyncOnly is implemented by triggers whose workflows always run synchronously
+// (request-interception).
+type SyncOnly interface{ AlwaysSync() bool }
+
+// ErrLoop is returned when a workflow is already on the execution stack as often as its
+// stackLimit allows.
+var ErrLoop = errors.New("workflow: loop protection: the workflow is already on the execution stack")
+
+// Engine is the workflow plugin.
+type Engine struct {
+	cfg  Config
+	app  *core.App
+	data *core.Data
+	lua  *runtime.Engine
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	triggers map[string]Trigger
+	snap     atomic.Pointer[snapshot]
+	reloads  chan struct{}
+
+	running sync.Map // execution id → context.CancelFunc
+	disp    *dispatcher
+	count   atomic.Int64 // executions in the store (approximate)
+	pruning atomic.Bool
+}
+
+// New makes the engine plugin.
+func New(cfg Config) *Engine {
+	if cfg.Workers <= 0 {
+		cfg.Workers = goruntime.NumCPU()
+	}
+	if cfg.MaxExecutions <= 0 {
+		cfg.MaxExecutions = 100000
+	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = 30 * time.Second
+	}
+	e := &Engine{cfg: cfg, triggers: map[string]Trigger{}}
+	e.snap.Store(&snapshot{byKey: map[string]*Workflow{}})
+	return e
+}
+
+// Name implements core.Plugin.
+func (e *Engine) Name() string { return "workflow" }
+
+// Init implements core.Plugin.
+func (e *Engine) Init(h *core.Host) error {
+	e.app, e.data, e.lua, e.log = h.App(), h.Data(), h.Lua(), h.Logger()
+	for _, def := range []*core.Collection{workflowsCollection(), executionsCollection()} {
+		if err := h.DefineCollection(def); err != nil {
+			return err
+		}
+	}
+	for _, m := range []runtime.Module{flowModule(), dbModule()} {
+		if err := e.lua.Register(m); err != nil {
+			return fmt.Errorf("workflow: %w", err)
+		}
+	}
+	h.OnRecord(func(tx *core.Tx, ev *core.RecordEvent) error {
+		if ev.Collection.Name == WorkflowsCollection {
+			tx.OnCommit(e.reload)
+		}
+		return nil
+	})
+	if err := h.Resource(WorkflowsCollection, e.workflowActions()); err != nil {
+		return err
+	}
+	if err := h.Resource(ExecutionsCollection, e.executionActions()); err != nil {
+		return err
+	}
+	_, prefix := h.Store()
+	e.disp = newDispatcher(e, e.cfg.Workers, prefix)
+	return nil
+}
+
+// Start implements core.Starter: it loads the enabled workflows and starts the dispatcher,
+// which resumes the executions left queued or running.
+func (e *Engine) Start(ctx context.Context) error {
+	e.reload()
+	n, err := e.countExecutions()
+	if err != nil {
+		return err
+	}
+	e.count.Store(int64(n))
+	return e.disp.start(ctx)
+}
+
+// Close implements core.Closer: it stops the dispatcher after the runs in flight.
+func (e *Engine) Close(ctx context.Context) error {
+	if e.disp != nil {
+		return e.disp.stop(ctx)
+	}
+	return nil
+}
+
+// RegisterTrigger adds a trigger type. Call it from the trigger plugin's Init.
+func (e *Engine) RegisterTrigger(t Trigger) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, dup := e.triggers[t.Type()]; dup {
+		return fmt.Errorf("workflow: trigger type %q registered twice", t.Type())
+	}
+	e.triggers[t.Type()] = t
+	return nil
+}
+
+func (e *Engine) trigger(typ string) (Trigger, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, ok := e.triggers[typ]
+	return t, ok
+}
+
+// App is the application the engine runs in.
+func (e *Engine) App() *core.App { return e.app }
+
+// snapshot is the set of current enabled workflows, by key and by type, with their
+// compiled scripts.
+type snapshot struct {
+	byKey   map[string]*Workflow
+	byType  map[string][]*Workflow
+	scripts map[uint64]*runtime.Script
+}
+
+// Enabled returns the current enabled workflows of a type, in id order.
+func (e *Engine) Enabled(typ string) []*Workflow { return e.snap.Load().byType[typ] }
+
+// ByKey returns the current enabled version of a key.
+func (e *Engine) ByKey(key string) (*Workflow, bool) {
+	w, ok := e.snap.Load().byKey[key]
+	return w, ok
+}
+
+// reload rebuilds the snapshot from the store.
+func (e *Engine) reload() {
+	coll, err := e.data.Collection(WorkflowsCollection)
+	if err != nil {
+		e.log.Error("reload workflows", "err", err)
+		return
+	}
+	s := &snapshot{byKey: map[string]*Workflow{}, byType: map[string][]*Workflow{}, scripts: map[uint64]*runtime.Script{}}
+	err = e.app.View(context.Background(), func(tx *core.Tx) error {
+		recs, _, err := e.data.List(tx, coll, core.ListQuery{})
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			var w Workflow
+			if err := fromRecord(r, &w); err != nil {
+				return err
+			}
+			if !w.Enabled || !w.Current {
+				continue
+			}
+			script, err := e.lua.Compile(scriptName(&w), w.Script)
+			if err != nil {
+				e.log.Error("compile workflow", "workflow", w.ID, "err", err)
+				continue
+			}
+			s.byKey[w.Key] = &w
+			s.byType[w.Type] = append(s.byType[w.Type], &w)
+			s.scripts[w.ID] = script
+		}
+		return nil
+	})
+	if err != nil {
+		e.log.Error("reload workflows", "err", err)
+		return
+	}
+	for _, list := range s.byType {
+		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+	}
+	e.snap.Store(s)
+}
+
+func scriptName(w *Workflow) string {
+	if w.Key != "" {
+		return w.Key
+	}
+	return fmt.Sprintf("workflow-%d", w.ID)
+}
+
+// compiled returns the compiled script of a workflow version.
+func (e *Engine) compiled(w *Workflow) (*runtime.Script, error) {
+	if s, ok := e.snap.Load().scripts[w.ID]; ok {
+		return s, nil
+	}
+	return e.lua.Compile(scriptName(w), w.Script)
+}
+
+// loadWorkflow reads one workflow version.
+func (e *Engine) loadWorkflow(tx *core.Tx, id uint64) (*Workflow, error) {
+	coll, err := e.data.Collection(WorkflowsCollection)
+	if err != nil {
+		return nil, err
+	}
+	r, err := e.data.Get(tx, coll, id)
+	if err != nil {
+		return nil, err
+	}
+	var w Workflow
+	return &w, fromRecord(r, &w)
+}
+
+// Event is one reason to run a workflow.
+type Event struct {
+	Workflow *Workflow
+	// Context is what the script sees as ctx (data, user, roleName, ...).
+	Context map[string]any
+	// Stack is the execution stack that led here (loop protection).
+	Stack    []Frame
+	Manually bool
+}
+
+func (e *Engine) checkStack(ev Event) error {
+	n := 0
+	for _, f := range ev.Stack {
+		if f.Workflow == ev.Workflow.ID {
+			n++
+		}
+	}
+	if n >= ev.Workflow.stackLimit() {
+		return ErrLoop
+	}
+	return nil
+}
+
+func (e *Engine) newExecution(ev Event) *Execution {
+	return &Execution{
+		WorkflowID: ev.Workflow.ID, Key: ev.Workflow.Key, Context: ev.Context,
+		Stack: ev.Stack, Manually: ev.Manually, Logs: []LogLine{}, Messages: []core.Message{},
+	}
+}
+
+// Enqueue writes a queued execution in tx. After the commit the caller hands its id to
+// Dispatch, or to Cancel when it must not run. An execution whose Dispatch never comes
+// (a crash) is found by the dispatcher's sweep and on restart.
+func (e *Engine) Enqueue(tx *core.Tx, ev Event) (uint64, error) {
+	if err := e.checkStack(ev); err != nil {
+		return 0, err
+	}
+	coll, err := e.data.Collection(ExecutionsCollection)
+	if err != nil {
+		return 0, err
+	}
+	exec := e.newExecution(ev)
+	values, err := toValues(exec)
+	if err != nil {
+		return 0, err
+	}
+	delete(values, "id")
+	rec, err := e.data.Create(tx, coll, values, core.WriteOptions{})
+	if err != nil {
+		return 0, fmt.Errorf("workflow: queue execution: %w", err)
+	}
+	id := uint64(rec["id"].(int64))
+	if err := e.disp.put(tx, id); err != nil {
+		return 0, err
+	}
+	e.disp.park(id)
+	e.count.Add(1)
+	return id, nil
+}
+
+// Dispatch hands committed queued executions to the workers, in order.
+func (e *Engine) Dispatch(ids ...uint64) { e.disp.release(ids...) }
+
+// Cancel marks queued executions canceled (status -4) with a reason; they never run.
+func (e *Engine) Cancel(ctx context.Context, ids []uint64, reason string) error {
+	for _, id := range ids {
+		e.disp.unpark(id)
+	}
+	return e.app.Update(ctx, func(tx *core.Tx) error {
+		for _, id := range ids {
+			if err := e.finishQueued(tx, id, StatusCanceled, reason); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// RunSync runs a workflow now, in the caller's goroutine, and records its execution.
+func (e *Engine) RunSync(ctx context.Context, ev Event) (Outcome, error) {
+	if err := e.checkStack(ev); err != nil {
+		return Outcome{}, err
+	}
+	coll, err := e.data.Collection(ExecutionsCollection)
+	if err != nil {
+		return Outcome{}, err
+	}
+	exec := e.newExecution(ev)
+	if exec.ID, err = e.data.NewID(coll); err != nil {
+		return Outcome{}, err
+	}
+	out := e.run(ctx, ev.Workflow, exec)
+	err = e.app.Update(context.WithoutCancel(ctx), func(tx *core.Tx) error {
+		if e.deleteOnStatus(ev.Workflow, *exec.Status) {
+			return nil
+		}
+		values, err := toValues(exec)
+		if err != nil {
+			return err
+		}
+		delete(values, "id")
+		if _, err := e.data.Create(tx, coll, values, core.WriteOptions{ID: exec.ID}); err != nil {
+			return err
+		}
+		return e.markExecuted(tx, ev.Workflow.ID)
+	})
+	if err != nil {
+		return out, fmt.Errorf("workflow: save execution %d: %w", exec.ID, err)
+	}
+	if !e.deleteOnStatus(ev.Workflow, *exec.Status) {
+		e.count.Add(1)
+		e.prune()
+	}
+	return out, nil
+}
+
+func (e *Engine) deleteOnStatus(w *Workflow, status int) bool {
+	for _, s := range w.Options.DeleteExecutionOnStatus {
+		if s == status {
+			return true
+		}
+	}
+	return false
+}
+
+// markExecuted counts a run of a workflow version, which freezes its config and script.
+func (e *Engine) markExecuted(tx *core.Tx, wfID uint64) error {
+	coll, err := e.data.Collection(WorkflowsCollection)
+	if err != nil {
+		return err
+	}
+	r, err := e.data.Get(tx, coll, wfID)
+	if err != nil {
+		return nil // the version was destroyed meanwhile
+	}
+	if n, _ := r["executed"].(int64); n > 0 {
+		return nil // already frozen: avoid a write per run
+	}
+	_, err = e.data.Update(tx, coll, core.Selector{ID: wfID}, map[string]any{"executed": int64(1)}, core.WriteOptions{})
+	return err
+}
+
+// loadExecution reads one execution.
+func (e *Engine) loadExecution(tx *core.Tx, id uint64) (*Execution, error) {
+	coll, err := e.data.Collection(ExecutionsCollection)
+	if err != nil {
+		return nil, err
+	}
+	r, err := e.data.Get(tx, coll, id)
+	if err != nil {
+		return nil, err
+	}
+	var x Execution
+	return &x, fromRecord(r, &x)
+}
+
+// saveExecution writes an execution's fields back (or deletes it per the workflow's
+// deleteExecutionOnStatus).
+func (e *Engine) saveExecution(tx *core.Tx, exec *Execution, w *Workflow) error {
+	coll, err := e.data.Collection(ExecutionsCollection)
+	if err != nil {
+		return err
+	}
+	if w != nil && exec.Final() && e.deleteOnStatus(w, *exec.Status) {
+		_, err := e.data.Destroy(tx, coll, core.Selector{ID: exec.ID}, core.WriteOptions{})
+		if err == nil {
+			e.count.Add(-1)
+		}
+		return err
+	}
+	values, err := toValues(exec)
+	if err != nil {
+		return err
+	}
+	delete(values, "id")
+	_, err = e.data.Update(tx, coll, core.Selector{ID: exec.ID}, values, core.WriteOptions{})
+	return err
+}
+
+// finishQueued ends a queued execution without running it.
+func (e *Engine) finishQueued(tx *core.Tx, id uint64, status int, reason string) error {
+	exec, err := e.loadExecution(tx, id)
+	if err != nil {
+		return err
+	}
+	if exec.Final() {
+		return nil
+	}
+	exec.Status, exec.Reason, exec.FinishedAt = intp(status), reason, now()
+	if err := e.disp.remove(tx, id); err != nil {
+		return err
+	}
+	return e.saveExecution(tx, exec, nil)
+}
+
+func (e *Engine) countExecutions() (int, error) {
+	coll, err := e.data.Collection(ExecutionsCollection)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = e.app.View(context.Background(), func(tx *core.Tx) error {
+		n, err = e.data.Count(tx, coll, nil)
+		return err
+	})
+	return n, err
+}
+
+// prune deletes the oldest final executions beyond MaxExecutions. It runs now and then,
+// not on every call, and in batches.
+func (e *Engine) prune() {
+	over := e.count.Load() - int64(e.cfg.MaxExecutions)
+	if over <= 0 || !e.pruning.CompareAndSwap(false, true) {
+		return
+	}
+	defer e.pruning.Store(false)
+	coll, err := e.data.Collection(ExecutionsCollection)
+	if err != nil {
+		return
+	}
+	err = e.app.Update(context.Background(), func(tx *core.Tx) error {
+		recs, _, err := e.data.List(tx, coll, core.ListQuery{Page: pageOf(int(min(over+100, 1000)))})
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			st, ok := r["status"].(int64)
+			if !ok || st == StatusStarted {
+				continue // queued or running
+			}
+			if _, err := e.data.Destroy(tx, coll, core.Selector{ID: uint64(r["id"].(int64))}, core.WriteOptions{}); err != nil {
+				return err
+			}
+			e.count.Add(-1)
+		}
+		return nil
+	})
+	if err != nil {
+		e.log.Warn("prune executions", "err", err)
+	}
+}

@@ -1,0 +1,196 @@
+package workflow
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/actionflow/actionflow/core"
+)
+
+// Execution statuses (API.md §4). Queued executions have no status (null).
+const (
+	StatusStarted  = 0
+	StatusResolved = 1
+	StatusFailed   = -1
+	StatusError    = -2
+	StatusAborted  = -3
+	StatusCanceled = -4
+)
+
+// Collection names.
+const (
+	WorkflowsCollection  = "workflows"
+	ExecutionsCollection = "executions"
+)
+
+// Options are a workflow's run options.
+type Options struct {
+	// Timeout in milliseconds; 0 means the engine's default.
+	Timeout int64 `json:"timeout,omitempty"`
+	// DeleteExecutionOnStatus lists final statuses whose executions are deleted.
+	DeleteExecutionOnStatus []int `json:"deleteExecutionOnStatus,omitempty"`
+	// StackLimit is how many times a workflow may be on an execution stack (default 1).
+	StackLimit int `json:"stackLimit,omitempty"`
+}
+
+// Workflow is one version of a workflow.
+type Workflow struct {
+	ID          uint64         `json:"id"`
+	Key         string         `json:"key"`
+	Title       string         `json:"title"`
+	Description string         `json:"description,omitempty"`
+	Type        string         `json:"type"`
+	Sync        bool           `json:"sync"`
+	Enabled     bool           `json:"enabled"`
+	Current     bool           `json:"current"`
+	Config      map[string]any `json:"config"`
+	Options     Options        `json:"options"`
+	Script      string         `json:"script"`
+	Executed    int64          `json:"executed"`
+}
+
+// ConfigString reads a string of the config.
+func (w *Workflow) ConfigString(name string) string {
+	s, _ := w.Config[name].(string)
+	return s
+}
+
+// ConfigBool reads a boolean of the config.
+func (w *Workflow) ConfigBool(name string) bool {
+	b, _ := w.Config[name].(bool)
+	return b
+}
+
+// ConfigStrings reads a list of strings of the config.
+func (w *Workflow) ConfigStrings(name string) []string {
+	list, _ := w.Config[name].([]any)
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (w *Workflow) stackLimit() int {
+	if w.Options.StackLimit > 0 {
+		return w.Options.StackLimit
+	}
+	return 1
+}
+
+// Frame is one entry of an execution stack: the executions that led to a write.
+type Frame struct {
+	Execution uint64 `json:"execution"`
+	Workflow  uint64 `json:"workflow"`
+}
+
+// Origin is what a workflow's db writes carry in core.WriteOptions, so collection events
+// they cause know the stack that led to them.
+type Origin struct {
+	Stack []Frame
+}
+
+// ExecError is an execution's error.
+type ExecError struct {
+	Message string `json:"message"`
+	Line    int    `json:"line,omitempty"`
+}
+
+// LogLine is one line an execution logged.
+type LogLine struct {
+	Level   string `json:"level"`
+	Message string `json:"message"`
+	Time    string `json:"time"`
+}
+
+// Execution is one run of a workflow.
+type Execution struct {
+	ID         uint64         `json:"id"`
+	WorkflowID uint64         `json:"workflowId"`
+	Key        string         `json:"key"`
+	Status     *int           `json:"status"`
+	Context    map[string]any `json:"context"`
+	Output     any            `json:"output"`
+	Error      *ExecError     `json:"error"`
+	Logs       []LogLine      `json:"logs"`
+	Messages   []core.Message `json:"messages"`
+	Stack      []Frame        `json:"stack"`
+	Reason     string         `json:"reason,omitempty"`
+	Manually   bool           `json:"manually"`
+	CreatedAt  string         `json:"createdAt,omitempty"`
+	StartedAt  string         `json:"startedAt,omitempty"`
+	FinishedAt string         `json:"finishedAt,omitempty"`
+}
+
+// Final reports whether the execution has ended.
+func (e *Execution) Final() bool { return e.Status != nil && *e.Status != StatusStarted }
+
+func workflowsCollection() *core.Collection {
+	return &core.Collection{Name: WorkflowsCollection, Title: "Workflows", Fields: []*core.Field{
+		{Name: "key", Type: core.TypeString, Required: true, Index: true},
+		{Name: "title", Type: core.TypeString},
+		{Name: "description", Type: core.TypeText},
+		{Name: "type", Type: core.TypeString, Required: true},
+		{Name: "sync", Type: core.TypeBoolean, DefaultValue: false},
+		{Name: "enabled", Type: core.TypeBoolean, DefaultValue: false},
+		{Name: "current", Type: core.TypeBoolean, DefaultValue: false},
+		{Name: "config", Type: core.TypeJSON},
+		{Name: "options", Type: core.TypeJSON},
+		{Name: "script", Type: core.TypeText},
+		{Name: "executed", Type: core.TypeInteger, DefaultValue: 0},
+		{Name: "executions", Type: core.TypeHasMany, Target: ExecutionsCollection, ForeignKey: "workflowId"},
+	}}
+}
+
+func executionsCollection() *core.Collection {
+	return &core.Collection{Name: ExecutionsCollection, Title: "Executions", Fields: []*core.Field{
+		{Name: "workflow", Type: core.TypeBelongsTo, Target: WorkflowsCollection, ForeignKey: "workflowId"},
+		{Name: "key", Type: core.TypeString, Index: true},
+		{Name: "status", Type: core.TypeInteger, Index: true},
+		{Name: "context", Type: core.TypeJSON},
+		{Name: "output", Type: core.TypeJSON},
+		{Name: "error", Type: core.TypeJSON},
+		{Name: "logs", Type: core.TypeJSON},
+		{Name: "messages", Type: core.TypeJSON},
+		{Name: "stack", Type: core.TypeJSON},
+		{Name: "reason", Type: core.TypeString},
+		{Name: "manually", Type: core.TypeBoolean, DefaultValue: false},
+		{Name: "startedAt", Type: core.TypeDate},
+		{Name: "finishedAt", Type: core.TypeDate},
+	}}
+}
+
+// fromRecord decodes a record into a workflow or an execution.
+func fromRecord(r core.Record, v any) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("workflow: encode record: %w", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("workflow: decode record: %w", err)
+	}
+	return nil
+}
+
+// toValues turns a value into record values (JSON round trip, numbers normalised by core).
+func toValues(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("workflow: encode: %w", err)
+	}
+	var m map[string]any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&m); err != nil {
+		return nil, fmt.Errorf("workflow: decode: %w", err)
+	}
+	return m, nil
+}
+
+func now() string { return core.FormatTime(time.Now()) }
+
+func intp(i int) *int { return &i }

@@ -1,0 +1,359 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/runtime"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// runState is the host value of one workflow run: what flow and db read and write.
+type runState struct {
+	engine   *Engine
+	wf       *Workflow
+	exec     *Execution
+	messages []core.Message
+}
+
+// stop values of flow.fail and flow.finish.
+type failStop struct{ message string }
+type finishStop struct{}
+
+// Outcome is how a run ended, for triggers deciding a response.
+type Outcome struct {
+	Execution *Execution
+	// Finished is set when the script called flow.finish(): later workflows are skipped.
+	Finished bool
+}
+
+// Status is the execution's final status.
+func (o Outcome) Status() int {
+	if o.Execution.Status == nil {
+		return StatusStarted
+	}
+	return *o.Execution.Status
+}
+
+// run executes the workflow's script for exec and fills in its outcome fields.
+func (e *Engine) run(ctx context.Context, wf *Workflow, exec *Execution) Outcome {
+	exec.StartedAt = now()
+	exec.Status = intp(StatusStarted)
+	script, err := e.compiled(wf)
+	if err != nil {
+		exec.Status = intp(StatusError)
+		exec.Error = &ExecError{Message: err.Error()}
+		exec.FinishedAt = now()
+		return Outcome{Execution: exec}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	e.running.Store(exec.ID, cancel)
+	defer func() {
+		e.running.Delete(exec.ID)
+		cancel()
+	}()
+
+	st := &runState{engine: e, wf: wf, exec: exec}
+	luaCtx := make(map[string]any, len(exec.Context)+2)
+	for k, v := range exec.Context {
+		luaCtx[k] = v
+	}
+	luaCtx["workflow"] = map[string]any{"id": int64(wf.ID), "key": wf.Key, "title": wf.Title}
+	luaCtx["execution"] = map[string]any{"id": int64(exec.ID)}
+	res := e.lua.Run(ctx, runtime.Request{
+		Script:  script,
+		Globals: map[string]any{"ctx": luaCtx},
+		Timeout: time.Duration(wf.Options.Timeout) * time.Millisecond,
+		Host:    st,
+	})
+	exec.FinishedAt = now()
+	exec.Messages = st.messages
+	exec.Logs = make([]LogLine, len(res.Logs))
+	for i, l := range res.Logs {
+		exec.Logs[i] = LogLine{Level: l.Level, Message: l.Message, Time: core.FormatTime(l.Time)}
+	}
+	out := Outcome{Execution: exec}
+	switch stop := res.Stop.(type) {
+	case failStop:
+		exec.Status = intp(StatusFailed)
+		exec.Error = &ExecError{Message: stop.message}
+		return out
+	case finishStop:
+		exec.Status = intp(StatusResolved)
+		exec.Output = res.Output
+		out.Finished = true
+		return out
+	}
+	var se *runtime.ScriptError
+	switch {
+	case res.Err == nil:
+		exec.Status = intp(StatusResolved)
+		exec.Output = res.Output
+	case errors.Is(res.Err, runtime.ErrTimeout):
+		exec.Status = intp(StatusAborted)
+		exec.Reason = "timeout"
+		exec.Error = &ExecError{Message: "the workflow ran past its timeout"}
+	case errors.Is(res.Err, runtime.ErrCanceled):
+		exec.Status = intp(StatusAborted)
+		exec.Reason = "manual_cancel"
+		exec.Error = &ExecError{Message: "the execution was canceled"}
+	case errors.As(res.Err, &se):
+		exec.Status = intp(StatusError)
+		exec.Error = &ExecError{Message: se.Message, Line: se.Line}
+	default:
+		exec.Status = intp(StatusError)
+		exec.Error = &ExecError{Message: res.Err.Error()}
+	}
+	return out
+}
+
+// flowModule is the Lua module "flow" (also a global): message, fail, finish.
+func flowModule() runtime.Module {
+	return runtime.Module{
+		Name:   "flow",
+		Global: true,
+		Doc:    "flow.message(text) adds a response message; flow.fail(msg) ends the run failed; flow.finish() ends it resolved and skips later workflows.",
+		Open: func(L *lua.LState, r *runtime.Run) lua.LValue {
+			st, _ := r.Host().(*runState)
+			t := L.NewTable()
+			L.SetField(t, "message", L.NewFunction(func(L *lua.LState) int {
+				msg := L.CheckString(1)
+				if st != nil && len(st.messages) < 100 {
+					st.messages = append(st.messages, core.Message{Message: truncate(msg, 4096)})
+				}
+				return 0
+			}))
+			L.SetField(t, "fail", L.NewFunction(func(L *lua.LState) int {
+				msg := L.OptString(1, "workflow failed")
+				r.Stop(L, failStop{message: truncate(msg, 4096)})
+				return 0
+			}))
+			L.SetField(t, "finish", L.NewFunction(func(L *lua.LState) int {
+				r.Stop(L, finishStop{})
+				return 0
+			}))
+			return t
+		},
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// dbModule is the Lua module "db": get, list, create, update, destroy on collections, with
+// the data API's validation. Writes carry the execution stack (loop protection) and fire
+// collection events, never action ones.
+func dbModule() runtime.Module {
+	return runtime.Module{
+		Name: "db",
+		Doc:  "db.get(coll, id), db.list(coll, {filter, sort, page, pageSize, appends}), db.create(coll, values), db.update(coll, id_or_filter, values), db.destroy(coll, id_or_filter); each returns its result or nil, err.",
+		Open: func(L *lua.LState, r *runtime.Run) lua.LValue {
+			st, _ := r.Host().(*runState)
+			t := L.NewTable()
+			reg := func(name string, fn func(L *lua.LState, st *runState) (any, error)) {
+				L.SetField(t, name, L.NewFunction(func(L *lua.LState) int {
+					if st == nil {
+						L.Push(lua.LNil)
+						L.Push(lua.LString("db is only available in workflows"))
+						return 2
+					}
+					v, err := fn(L, st)
+					if err != nil {
+						L.Push(lua.LNil)
+						L.Push(lua.LString(err.Error()))
+						return 2
+					}
+					lv, err := runtime.ToLua(L, v)
+					if err != nil {
+						L.RaiseError("db.%s: %v", name, err)
+					}
+					L.Push(lv)
+					return 1
+				}))
+			}
+			reg("get", dbGet)
+			reg("list", dbList)
+			reg("create", dbCreate)
+			reg("update", dbUpdate)
+			reg("destroy", dbDestroy)
+			return t
+		},
+	}
+}
+
+// dbCollection resolves a collection argument; write says whether it will be written.
+func dbCollection(L *lua.LState, st *runState, write bool) (*core.Collection, error) {
+	name := L.CheckString(1)
+	c, err := st.engine.data.Collection(name)
+	if err != nil {
+		return nil, err
+	}
+	if write && c.System {
+		return nil, fmt.Errorf("%s is a system collection; workflows may not write it", name)
+	}
+	return c, nil
+}
+
+func (st *runState) writeOptions() core.WriteOptions {
+	stack := append(append([]Frame(nil), st.exec.Stack...), Frame{Execution: st.exec.ID, Workflow: st.wf.ID})
+	var uid uint64
+	if u, ok := st.exec.Context["user"].(map[string]any); ok {
+		if id, ok := u["id"].(int64); ok && id > 0 {
+			uid = uint64(id)
+		}
+	}
+	return core.WriteOptions{UserID: uid, Origin: Origin{Stack: stack}}
+}
+
+// selector reads an id or a filter table argument.
+func dbSelector(L *lua.LState, c *core.Collection, st *runState, idx int) (core.Selector, error) {
+	switch v := L.Get(idx).(type) {
+	case lua.LNumber:
+		if v <= 0 || float64(v) != float64(int64(v)) {
+			return core.Selector{}, fmt.Errorf("%v is not a record id", v)
+		}
+		return core.Selector{ID: uint64(v)}, nil
+	case *lua.LTable:
+		f, err := luaFilter(c, st, v)
+		if err != nil {
+			return core.Selector{}, err
+		}
+		if f == nil {
+			return core.Selector{}, errors.New("an empty filter would select every record; pass a filter or an id")
+		}
+		return core.Selector{Filter: f}, nil
+	}
+	return core.Selector{}, errors.New("expected a record id or a filter table")
+}
+
+func dbGet(L *lua.LState, st *runState) (any, error) {
+	c, err := dbCollection(L, st, false)
+	if err != nil {
+		return nil, err
+	}
+	id := L.CheckInt64(2)
+	if id <= 0 {
+		return nil, fmt.Errorf("%d is not a record id", id)
+	}
+	var out core.Record
+	err = st.engine.app.View(L.Context(), func(tx *core.Tx) error {
+		r, err := st.engine.data.Get(tx, c, uint64(id))
+		if err != nil {
+			return err
+		}
+		out = core.Desensitize(c, r)
+		return nil
+	})
+	return out, err
+}
+
+func dbList(L *lua.LState, st *runState) (any, error) {
+	c, err := dbCollection(L, st, false)
+	if err != nil {
+		return nil, err
+	}
+	q, appends, err := luaListQuery(c, st, L.OptTable(2, L.NewTable()))
+	if err != nil {
+		return nil, err
+	}
+	var out []core.Record
+	err = st.engine.app.View(L.Context(), func(tx *core.Tx) error {
+		recs, _, err := st.engine.data.List(tx, c, q)
+		if err != nil {
+			return err
+		}
+		out, err = st.engine.data.Present(tx, c, recs, appends, nil)
+		return err
+	})
+	list := make([]any, len(out))
+	for i, r := range out {
+		list[i] = map[string]any(r)
+	}
+	return list, err
+}
+
+func dbCreate(L *lua.LState, st *runState) (any, error) {
+	c, err := dbCollection(L, st, true)
+	if err != nil {
+		return nil, err
+	}
+	values, err := luaValues(L.CheckTable(2))
+	if err != nil {
+		return nil, err
+	}
+	var out core.Record
+	err = st.engine.app.Update(L.Context(), func(tx *core.Tx) error {
+		r, err := st.engine.data.Create(tx, c, values, st.writeOptions())
+		if err != nil {
+			return err
+		}
+		out = core.Desensitize(c, r)
+		return nil
+	})
+	return out, err
+}
+
+func dbUpdate(L *lua.LState, st *runState) (any, error) {
+	c, err := dbCollection(L, st, true)
+	if err != nil {
+		return nil, err
+	}
+	sel, err := dbSelector(L, c, st, 2)
+	if err != nil {
+		return nil, err
+	}
+	values, err := luaValues(L.CheckTable(3))
+	if err != nil {
+		return nil, err
+	}
+	var out []any
+	err = st.engine.app.Update(L.Context(), func(tx *core.Tx) error {
+		recs, err := st.engine.data.Update(tx, c, sel, values, st.writeOptions())
+		out = make([]any, len(recs))
+		for i, r := range recs {
+			out[i] = map[string]any(core.Desensitize(c, r))
+		}
+		return err
+	})
+	return out, err
+}
+
+func dbDestroy(L *lua.LState, st *runState) (any, error) {
+	c, err := dbCollection(L, st, true)
+	if err != nil {
+		return nil, err
+	}
+	sel, err := dbSelector(L, c, st, 2)
+	if err != nil {
+		return nil, err
+	}
+	var n int
+	err = st.engine.app.Update(L.Context(), func(tx *core.Tx) error {
+		n, err = st.engine.data.Destroy(tx, c, sel, st.writeOptions())
+		return err
+	})
+	return int64(n), err
+}
+
+func luaValues(t *lua.LTable) (map[string]any, error) {
+	v, err := runtime.FromLua(t)
+	if err != nil {
+		return nil, err
+	}
+	switch m := v.(type) {
+	case map[string]any:
+		return m, nil
+	case []any:
+		if len(m) == 0 {
+			return map[string]any{}, nil
+		}
+	}
+	return nil, errors.New("values must be a table of field = value")
+}
