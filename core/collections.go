@@ -160,6 +160,9 @@ func (a *App) collectionsResource() map[string]Action {
 			if _, err := storedCollection(ac.Tx, in.Name); err == nil {
 				return Conflict("name", "collection %q already exists", in.Name)
 			}
+			if _, taken := a.resources[in.Name]; taken {
+				return BadRequest("name", "%q is a reserved resource name", in.Name)
+			}
 			c, err := newCollection(&Collection{Name: in.Name, Title: in.Title, Fields: in.Fields})
 			if err != nil {
 				return err

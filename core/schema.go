@@ -197,7 +197,7 @@ func newCollection(def *Collection) (*Collection, error) {
 	if !identRe.MatchString(def.Name) {
 		return nil, BadRequest("name", "collection name %q must be an identifier (letters, digits, _; at most 63)", def.Name)
 	}
-	if reservedResources[def.Name] {
+	if reservedResources[def.Name] && !def.System {
 		return nil, BadRequest("name", "%q is a reserved resource name", def.Name)
 	}
 	c := &Collection{Name: def.Name, Title: def.Title, System: def.System}

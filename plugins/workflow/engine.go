@@ -476,7 +476,9 @@ func (e *Engine) prune() {
 		return
 	}
 	err = e.app.Update(context.Background(), func(tx *core.Tx) error {
-		recs, _, err := e.data.List(tx, coll, core.ListQuery{Page: pageOf(int(min(over+100, 1000)))})
+		// A little slack below the cap, so that pruning runs every so often, not every time.
+		slack := int64(min(100, e.cfg.MaxExecutions/10))
+		recs, _, err := e.data.List(tx, coll, core.ListQuery{Page: pageOf(int(min(over+slack, 1000)))})
 		if err != nil {
 			return err
 		}
