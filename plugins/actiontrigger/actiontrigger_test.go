@@ -509,5 +509,3 @@ func TestHistoryCap(t *testing.T) {
 		t.Fatalf("the newest executions were not kept: %v", list)
 	}
 }
-
-
