@@ -19,11 +19,12 @@ type Options struct {
 	Dir string
 	// InMemory keeps everything in memory (tests).
 	InMemory bool
-	// SyncWrites makes every commit wait for fsync.
+	// SyncWrites makes every Update return only once its commit is on disk. Concurrent
+	// commits share one fsync (group commit), see syncer.
 	SyncWrites bool
 	// Logger receives badger's warnings and errors; nil discards them.
 	Logger *slog.Logger
-	// Retries is how many times a conflicting Update is run again (default 8).
+	// Retries is how many times a conflicting Update is run again (default 32).
 	Retries int
 }
 
@@ -31,6 +32,7 @@ type Options struct {
 type Badger struct {
 	db      *badger.DB
 	retries int
+	sync    *syncer // nil unless SyncWrites
 
 	mu   sync.Mutex
 	seqs map[string]*badger.Sequence
@@ -44,7 +46,9 @@ const sequenceBandwidth = 1000
 func OpenBadger(o Options) (*Badger, error) {
 	opts := badger.DefaultOptions(o.Dir).
 		WithInMemory(o.InMemory).
-		WithSyncWrites(o.SyncWrites).
+		// Durability comes from the group commit below, not from badger's per-write sync,
+		// which fsyncs once per transaction.
+		WithSyncWrites(false).
 		WithMemTableSize(16 << 20).
 		WithNumMemtables(2).
 		WithBlockCacheSize(16 << 20).
@@ -64,9 +68,13 @@ func OpenBadger(o Options) (*Badger, error) {
 	}
 	r := o.Retries
 	if r <= 0 {
-		r = 8
+		r = 32
 	}
-	return &Badger{db: db, retries: r, seqs: map[string]*badger.Sequence{}}, nil
+	b := &Badger{db: db, retries: r, seqs: map[string]*badger.Sequence{}}
+	if o.SyncWrites && !o.InMemory {
+		b.sync = newSyncer(db, o.Dir)
+	}
+	return b, nil
 }
 
 // OpenMemory opens an in-memory store, for tests.
@@ -84,6 +92,9 @@ func (b *Badger) Update(fn func(Txn) error) error {
 	var err error
 	for attempt := 0; attempt <= b.retries; attempt++ {
 		err = b.db.Update(func(t *badger.Txn) error { return fn(&badgerTxn{t: t}) })
+		if err == nil && b.sync != nil {
+			return b.sync.wait()
+		}
 		if !errors.Is(err, badger.ErrConflict) {
 			return mapErr(err)
 		}

@@ -281,3 +281,53 @@ func TestIndexValueOrderAndDelimiting(t *testing.T) {
 		}
 	})
 }
+
+func TestDurableGroupCommit(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenBadger(Options{Dir: dir, SyncWrites: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				err := s.Update(func(tx Txn) error {
+					return tx.Set([]byte(fmt.Sprintf("k/%02d/%03d", g, i)), []byte("v"))
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	st := s.sync
+	if st == nil {
+		t.Fatal("durable store without a syncer")
+	}
+	st.mu.Lock()
+	covered, asked := st.done, st.seq
+	st.mu.Unlock()
+	if covered != asked || asked != 800 {
+		t.Fatalf("syncs covered %d of %d commits", covered, asked)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = OpenBadger(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n := 0
+	_ = s.View(func(tx Txn) error {
+		return tx.Scan([]byte("k/"), ScanOptions{KeysOnly: true}, func(_, _ []byte) error { n++; return nil })
+	})
+	if n != 800 {
+		t.Fatalf("%d keys after reopen", n)
+	}
+}
