@@ -759,3 +759,9 @@ func (d *Data) Count(tx *Tx, c *Collection, f *query.Node) (int, error) {
 	_, n, err := d.List(tx, c, ListQuery{Filter: f, Page: query.Page{Page: 1, PageSize: 1}})
 	return n, err
 }
+
+// Match reports whether a raw record matches a filter; dotted paths load to-one
+// associations in tx.
+func (d *Data) Match(tx *Tx, c *Collection, rec Record, f *query.Node) bool {
+	return f.Match(d.getter(tx, c, rec, map[string]Record{}))
+}

@@ -16,10 +16,7 @@ package actiontrigger
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 
 	"github.com/actionflow/actionflow/core"
@@ -180,14 +177,13 @@ func (p *Plugin) plan(ac *core.ActionContext) error {
 				pl.sync = append(pl.sync, ev)
 				continue
 			}
-			id, err := p.wf.Enqueue(ac.Tx, ev)
-			if errors.Is(err, workflow.ErrLoop) {
-				continue
-			}
+			id, ok, err := p.wf.EnqueueOrNote(ac.Tx, ev)
 			if err != nil {
 				return err
 			}
-			pl.async = append(pl.async, id)
+			if ok {
+				pl.async = append(pl.async, id)
+			}
 		}
 	}
 	if len(pl.sync) > 0 || len(pl.async) > 0 {
@@ -216,10 +212,6 @@ func (p *Plugin) eventData(tx *core.Tx, c *core.Collection, rec core.Record, can
 	return map[string]any(out), nil
 }
 
-// genericFailure is the message of a sync workflow that errored: details stay in the
-// execution.
-const genericFailure = "Workflow on your action failed, please contact the administrator"
-
 // runSync runs after the commit: sync workflows in order, then the async ones are released
 // or, when a sync workflow ended the chain, canceled.
 func (p *Plugin) runSync(ac *core.ActionContext) error {
@@ -227,40 +219,16 @@ func (p *Plugin) runSync(ac *core.ActionContext) error {
 	if pl == nil {
 		return nil
 	}
-	var messages []core.Message
-	for _, ev := range pl.sync {
-		out, err := p.wf.RunSync(ac.Context(), ev)
-		if errors.Is(err, workflow.ErrLoop) {
-			continue
-		}
-		if err != nil {
-			p.cancel(pl, "a sync workflow could not run")
-			return &core.Error{Status: http.StatusInternalServerError, Code: "WORKFLOW_ERROR", Message: genericFailure, Err: err}
-		}
-		exec := out.Execution
-		messages = append(messages, exec.Messages...)
-		switch {
-		case out.Status() == workflow.StatusResolved && out.Finished:
-			p.cancel(pl, fmt.Sprintf("workflow %s finished the chain (execution %d)", ev.Workflow.Key, exec.ID))
-			ac.Result.Messages = append(ac.Result.Messages, messages...)
-			return nil
-		case out.Status() == workflow.StatusResolved:
-			continue
-		case out.Status() == workflow.StatusFailed:
-			p.cancel(pl, fmt.Sprintf("workflow %s failed (execution %d)", ev.Workflow.Key, exec.ID))
-			msg := "workflow failed"
-			if exec.Error != nil && exec.Error.Message != "" {
-				msg = exec.Error.Message
-			}
-			return &core.Error{Status: http.StatusBadRequest, Code: "WORKFLOW_FAILED", Message: msg, Extra: messages}
-		default:
-			p.cancel(pl, fmt.Sprintf("workflow %s ended with status %d (execution %d)", ev.Workflow.Key, out.Status(), exec.ID))
-			return &core.Error{Status: http.StatusInternalServerError, Code: "WORKFLOW_ERROR", Message: genericFailure,
-				Err: fmt.Errorf("actiontrigger: execution %d of workflow %s ended with status %d", exec.ID, ev.Workflow.Key, out.Status())}
-		}
+	res, err := p.wf.RunChain(ac.Context(), pl.sync)
+	if res.Stopped {
+		p.cancel(pl, res.Reason)
+	} else {
+		p.wf.Dispatch(pl.async...)
 	}
-	p.wf.Dispatch(pl.async...)
-	ac.Result.Messages = append(ac.Result.Messages, messages...)
+	if err != nil {
+		return err
+	}
+	ac.Result.Messages = append(ac.Result.Messages, res.Messages...)
 	return nil
 }
 

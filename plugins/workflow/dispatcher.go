@@ -250,8 +250,8 @@ func (e *Engine) process(ctx context.Context, id uint64) error {
 // CancelExecution aborts a running execution or ends a queued one (status -3, reason
 // manual_cancel). It reports false when the execution had already ended.
 func (e *Engine) CancelExecution(ctx context.Context, id uint64) (bool, error) {
-	if cancel, ok := e.running.Load(id); ok {
-		cancel.(context.CancelFunc)()
+	if st, ok := e.running.Load(id); ok {
+		st.(*runState).cancel()
 		return true, nil
 	}
 	var ended bool

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	goruntime "runtime"
 	"sort"
 	"sync"
@@ -71,7 +72,7 @@ type Engine struct {
 	snap     atomic.Pointer[snapshot]
 	reloads  chan struct{}
 
-	running sync.Map // execution id → context.CancelFunc
+	running sync.Map // execution id → *runState, while it runs
 	disp    *dispatcher
 	count   atomic.Int64 // executions in the store (approximate)
 	pruning atomic.Bool
@@ -497,4 +498,82 @@ func (e *Engine) prune() {
 	if err != nil {
 		e.log.Warn("prune executions", "err", err)
 	}
+}
+
+// GenericFailure is the response message of a sync workflow that errored or timed out: the
+// details stay in its execution.
+const GenericFailure = "Workflow on your action failed, please contact the administrator"
+
+// ChainResult is how a chain of sync workflows ended.
+type ChainResult struct {
+	// Messages are the flow.message texts of the executions that ran, in order.
+	Messages []core.Message
+	// Executions are the executions that ran, in order.
+	Executions []*Execution
+	// Stopped is set when a workflow ended the chain: finish (Err nil), fail (Err a 400)
+	// or an error or timeout (Err a 500). Later workflows did not run.
+	Stopped bool
+	// Reason says which workflow stopped the chain and how, for canceled executions.
+	Reason string
+}
+
+// RunChain runs sync events in order with the rules of the action triggers (API.md §5):
+// flow.finish() stops the chain with success, flow.fail(msg) stops it with a 400 carrying
+// msg and the messages so far, a Lua error or timeout stops it with a generic 500. Events
+// skipped by loop protection are noted on their parent execution.
+func (e *Engine) RunChain(ctx context.Context, events []Event) (ChainResult, error) {
+	var res ChainResult
+	for _, ev := range events {
+		out, err := e.RunSync(ctx, ev)
+		if errors.Is(err, ErrLoop) {
+			e.noteLoop(ev)
+			continue
+		}
+		if err != nil {
+			res.Stopped, res.Reason = true, fmt.Sprintf("workflow %s could not run", ev.Workflow.Key)
+			return res, &core.Error{Status: http.StatusInternalServerError, Code: "WORKFLOW_ERROR", Message: GenericFailure, Err: err}
+		}
+		exec := out.Execution
+		res.Executions = append(res.Executions, exec)
+		res.Messages = append(res.Messages, exec.Messages...)
+		switch {
+		case out.Status() == StatusResolved && out.Finished:
+			res.Stopped, res.Reason = true, fmt.Sprintf("workflow %s finished the chain (execution %d)", ev.Workflow.Key, exec.ID)
+			return res, nil
+		case out.Status() == StatusResolved:
+		case out.Status() == StatusFailed:
+			res.Stopped, res.Reason = true, fmt.Sprintf("workflow %s failed (execution %d)", ev.Workflow.Key, exec.ID)
+			msg := "workflow failed"
+			if exec.Error != nil && exec.Error.Message != "" {
+				msg = exec.Error.Message
+			}
+			return res, &core.Error{Status: http.StatusBadRequest, Code: "WORKFLOW_FAILED", Message: msg, Extra: res.Messages}
+		default:
+			res.Stopped, res.Reason = true, fmt.Sprintf("workflow %s ended with status %d (execution %d)", ev.Workflow.Key, out.Status(), exec.ID)
+			return res, &core.Error{Status: http.StatusInternalServerError, Code: "WORKFLOW_ERROR", Message: GenericFailure,
+				Err: fmt.Errorf("workflow: execution %d of %s ended with status %d", exec.ID, ev.Workflow.Key, out.Status())}
+		}
+	}
+	return res, nil
+}
+
+// noteLoop records, on the execution that caused it, that an event was skipped by loop
+// protection.
+func (e *Engine) noteLoop(ev Event) {
+	msg := fmt.Sprintf("loop protection: workflow %s (%d) was not started again (stackLimit %d)", ev.Workflow.Key, ev.Workflow.ID, ev.Workflow.stackLimit())
+	e.log.Warn(msg)
+	if n := len(ev.Stack); n > 0 {
+		e.Note(ev.Stack[n-1].Execution, "warn", msg)
+	}
+}
+
+// EnqueueOrNote is Enqueue that notes a loop-protection skip on the parent execution and
+// reports ok=false for it.
+func (e *Engine) EnqueueOrNote(tx *core.Tx, ev Event) (id uint64, ok bool, err error) {
+	id, err = e.Enqueue(tx, ev)
+	if errors.Is(err, ErrLoop) {
+		e.noteLoop(ev)
+		return 0, false, nil
+	}
+	return id, err == nil, err
 }

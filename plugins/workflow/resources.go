@@ -2,7 +2,6 @@ package workflow
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -421,8 +420,8 @@ func (e *Engine) destroyExecutionsOf(tx *core.Tx, wfID uint64) error {
 		return err
 	}
 	for _, id := range ids {
-		if cancel, ok := e.running.Load(id); ok {
-			cancel.(context.CancelFunc)()
+		if st, ok := e.running.Load(id); ok {
+			st.(*runState).cancel()
 		}
 		if err := e.disp.remove(tx, id); err != nil {
 			return err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"sync"
 	"time"
 
 	"github.com/actionflow/actionflow/core"
@@ -17,6 +19,25 @@ type runState struct {
 	wf       *Workflow
 	exec     *Execution
 	messages []core.Message
+	cancel   context.CancelFunc
+
+	mu    sync.Mutex
+	notes []LogLine // lines other parts of the engine add, e.g. a trigger skipped by loop protection
+}
+
+// Note adds a log line to a running execution (no-op when it is not running here): the way a
+// trigger reports on the execution whose write it skipped.
+func (e *Engine) Note(execID uint64, level, msg string) {
+	v, ok := e.running.Load(execID)
+	if !ok {
+		return
+	}
+	st := v.(*runState)
+	st.mu.Lock()
+	if len(st.notes) < 100 {
+		st.notes = append(st.notes, LogLine{Level: level, Message: msg, Time: now()})
+	}
+	st.mu.Unlock()
 }
 
 // stop values of flow.fail and flow.finish.
@@ -50,13 +71,13 @@ func (e *Engine) run(ctx context.Context, wf *Workflow, exec *Execution) Outcome
 		return Outcome{Execution: exec}
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	e.running.Store(exec.ID, cancel)
+	st := &runState{engine: e, wf: wf, exec: exec, cancel: cancel}
+	e.running.Store(exec.ID, st)
 	defer func() {
 		e.running.Delete(exec.ID)
 		cancel()
 	}()
 
-	st := &runState{engine: e, wf: wf, exec: exec}
 	luaCtx := make(map[string]any, len(exec.Context)+2)
 	for k, v := range exec.Context {
 		luaCtx[k] = v
@@ -75,6 +96,12 @@ func (e *Engine) run(ctx context.Context, wf *Workflow, exec *Execution) Outcome
 	for i, l := range res.Logs {
 		exec.Logs[i] = LogLine{Level: l.Level, Message: l.Message, Time: core.FormatTime(l.Time)}
 	}
+	st.mu.Lock()
+	if len(st.notes) > 0 {
+		exec.Logs = append(exec.Logs, st.notes...)
+		sort.SliceStable(exec.Logs, func(i, j int) bool { return exec.Logs[i].Time < exec.Logs[j].Time })
+	}
+	st.mu.Unlock()
 	out := Outcome{Execution: exec}
 	switch stop := res.Stop.(type) {
 	case failStop:
