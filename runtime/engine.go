@@ -1,0 +1,306 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	goruntime "runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/actionflow/actionflow/scripts"
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultTimeout        = 5 * time.Second
+	DefaultMaxSourceBytes = 64 << 10
+	DefaultMemoryLimit    = 256 << 20
+	DefaultMaxStringBytes = 1 << 20
+	// MaxArrayIndex is the value New gives lua.MaxArrayIndex (see New).
+	MaxArrayIndex = 1 << 20
+)
+
+// Config configures an Engine. Zero fields take the defaults above.
+type Config struct {
+	Workers        int           // pooled LStates = concurrent runs; default runtime.GOMAXPROCS(0)
+	Timeout        time.Duration // per-run deadline when Request.Timeout is 0; default 5s
+	MaxSourceBytes int           // largest script source accepted by Compile; default 64 KiB
+	MemoryLimit    uint64        // process heap ceiling watched while runs are in flight; default 256 MiB
+	MaxStringBytes int           // largest string a script can build (rep, .., concat, format, gsub); default 1 MiB
+	Logger         *slog.Logger  // may be nil
+}
+
+// Module is a host module reachable by require(Name), and also as the global
+// Name when Global is true (opened lazily on first use, once per run).
+type Module struct {
+	Name   string
+	Global bool
+	Doc    string
+	// Open builds the module's value (usually a table) for one run. It runs
+	// on the run's goroutine; r gives per-run state (context, logs, host value).
+	Open func(L *lua.LState, r *Run) lua.LValue
+}
+
+// Engine runs compiled scripts in a fixed pool of sandboxed Lua states.
+// It is safe for concurrent use.
+type Engine struct {
+	cfg    Config
+	logger *slog.Logger
+	cache  *scriptCache
+
+	mu       sync.Mutex
+	modules  map[string]Module // read-only once started
+	started  bool
+	start    sync.Once
+	luaMods  map[string]*lua.FunctionProto
+	baseKeys map[string]bool // names of base globals, which Global modules may not shadow
+
+	workers []*worker
+	pool    chan *worker
+
+	closed atomic.Bool
+	done   chan struct{}
+
+	inflight atomic.Int64
+	wake     chan struct{}
+	watchers sync.WaitGroup
+}
+
+// maxArrayIndexOnce guards the one package-level setting this package changes.
+// lua.MaxArrayIndex is a gopher-lua package variable: integer keys at or above
+// it go to a table's hash part instead of its array part. Its default (64M)
+// lets one assignment t[6e7]=1 append 60M nils (gigabytes, seconds, no
+// interrupt), so New lowers it to MaxArrayIndex (1<<20), once, for every
+// gopher-lua state in the process.
+var maxArrayIndexOnce sync.Once
+
+// New builds an engine. The Lua states are built lazily, on first use.
+// Duplicate or invalid modules are an error.
+func New(cfg Config, modules ...Module) (*Engine, error) {
+	if cfg.Workers < 0 || cfg.Timeout < 0 || cfg.MaxSourceBytes < 0 || cfg.MaxStringBytes < 0 {
+		return nil, errors.New("runtime: negative config value")
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = goruntime.GOMAXPROCS(0)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MaxSourceBytes == 0 {
+		cfg.MaxSourceBytes = DefaultMaxSourceBytes
+	}
+	if cfg.MemoryLimit == 0 {
+		cfg.MemoryLimit = DefaultMemoryLimit
+	}
+	if cfg.MaxStringBytes == 0 {
+		cfg.MaxStringBytes = DefaultMaxStringBytes
+	}
+	maxArrayIndexOnce.Do(func() { lua.MaxArrayIndex = MaxArrayIndex })
+
+	e := &Engine{
+		cfg:     cfg,
+		logger:  cfg.Logger,
+		cache:   newScriptCache(cacheSize),
+		modules: make(map[string]Module),
+		luaMods: make(map[string]*lua.FunctionProto),
+		pool:    make(chan *worker, cfg.Workers),
+		done:    make(chan struct{}),
+		wake:    make(chan struct{}, 1),
+	}
+	if e.logger == nil {
+		e.logger = slog.New(slog.DiscardHandler)
+	}
+	e.baseKeys = make(map[string]bool)
+	for _, k := range baseGlobalNames() {
+		e.baseKeys[k] = true
+	}
+	for _, name := range scripts.Names() {
+		src, _ := scripts.Lookup(name)
+		proto, err := compileSource(luaModuleChunk(name), src, 0)
+		if err != nil {
+			return nil, fmt.Errorf("runtime: embedded module %q: %w", name, err)
+		}
+		e.luaMods[name] = proto
+	}
+	for _, m := range modules {
+		if err := e.Register(m); err != nil {
+			return nil, err
+		}
+	}
+	e.workers = make([]*worker, cfg.Workers)
+	for i := range e.workers {
+		w := newWorker(e)
+		e.workers[i] = w
+		e.pool <- w
+	}
+	e.watchers.Add(1)
+	go e.watch()
+	return e, nil
+}
+
+// luaModuleChunk is the chunk name of an embedded Lua module.
+func luaModuleChunk(name string) string { return "scripts/lua/" + name + ".lua" }
+
+// Register adds a host module. It must be called before the first Run.
+// A host module named like an embedded Lua module (package scripts) hides it.
+func (e *Engine) Register(m Module) error {
+	if m.Name == "" || m.Open == nil {
+		return errors.New("runtime: module needs a name and an Open function")
+	}
+	if m.Global && !isIdentifier(m.Name) {
+		return fmt.Errorf("runtime: global module name %q is not a lua identifier", m.Name)
+	}
+	if m.Global && e.baseKeys[m.Name] {
+		return fmt.Errorf("runtime: global module %q would shadow a builtin", m.Name)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.started {
+		return fmt.Errorf("runtime: module %q registered after the first run", m.Name)
+	}
+	if _, dup := e.modules[m.Name]; dup {
+		return fmt.Errorf("runtime: duplicate module %q", m.Name)
+	}
+	e.modules[m.Name] = m
+	return nil
+}
+
+// Modules lists the registered host modules, sorted by name.
+func (e *Engine) Modules() []Module {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Module, 0, len(e.modules))
+	for _, m := range e.modules {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func isIdentifier(s string) bool {
+	if s == "" || !isIdentStart(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !isIdentChar(s[i]) {
+			return false
+		}
+	}
+	switch s {
+	case "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if", "in",
+		"local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while":
+		return false
+	}
+	return true
+}
+
+// Request is one run of a compiled script.
+type Request struct {
+	Script  *Script
+	Globals map[string]any // converted with ToLua and set in the run's fresh env, e.g. "ctx"
+	Timeout time.Duration  // 0 means Config.Timeout
+	Host    any            // opaque value for modules, read through Run.Host
+}
+
+// LogLine is one line logged by a run.
+type LogLine struct {
+	Level   string
+	Message string
+	Time    time.Time
+}
+
+// Result is the outcome of a run.
+type Result struct {
+	Output   any           // first return value, converted with FromLua
+	Logs     []LogLine     // at most MaxLogLines lines plus one "log truncated" line
+	Err      error         // nil, *ScriptError, or an error wrapping ErrTimeout, ErrMemory, ErrCanceled, ErrLimit or ErrClosed
+	Stop     any           // the value given to Run.Stop, if a module stopped the run
+	Duration time.Duration // wall time of Run, including the wait for a free state
+}
+
+// Run executes req.Script in a pooled state. It waits for a free state while
+// ctx allows; the run's deadline starts once it has one. It never panics and
+// always returns a non-nil Result.
+func (e *Engine) Run(ctx context.Context, req Request) *Result {
+	res := &Result{}
+	start := time.Now()
+	if req.Script == nil {
+		res.Err = errors.New("runtime: request without a script")
+		return res
+	}
+	e.start.Do(e.markStarted)
+	w, err := e.acquire(ctx)
+	if err != nil {
+		res.Err = err
+		res.Duration = time.Since(start)
+		return res
+	}
+	w.exec(ctx, &req, res)
+	e.pool <- w
+	res.Duration = time.Since(start)
+	return res
+}
+
+func (e *Engine) markStarted() {
+	e.mu.Lock()
+	e.started = true
+	e.mu.Unlock()
+}
+
+func (e *Engine) acquire(ctx context.Context) (*worker, error) {
+	if e.closed.Load() {
+		return nil, ErrClosed
+	}
+	var w *worker
+	select {
+	case w = <-e.pool:
+	default:
+		select {
+		case w = <-e.pool:
+		case <-ctx.Done():
+			return nil, ctxError(ctx)
+		case <-e.done:
+			return nil, ErrClosed
+		}
+	}
+	if e.closed.Load() {
+		e.pool <- w
+		return nil, ErrClosed
+	}
+	return w, nil
+}
+
+// ctxError maps a done caller context to ErrTimeout or ErrCanceled.
+func ctxError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
+	}
+	return fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx))
+}
+
+// Close cancels runs in flight, waits for them to end and closes every state.
+// Runs started after Close fail with ErrClosed.
+func (e *Engine) Close() error {
+	if !e.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	close(e.done)
+	for _, w := range e.workers {
+		if r := w.cur.Load(); r != nil {
+			r.ctx.cancelCause(ErrCanceled)
+		}
+	}
+	for range e.workers {
+		w := <-e.pool
+		w.timer.Stop()
+		w.discard()
+	}
+	e.watchers.Wait()
+	return nil
+}
