@@ -31,6 +31,7 @@ Usage:
   actionflow serve [flags]             start the server (see 'actionflow serve --help')
   actionflow lua run FILE [flags]      run a workflow script in the sandbox, print a JSON result
   actionflow lua check FILE            compile a workflow script
+  actionflow workflows apply FILE...   create or update workflows kept as files on a server
   actionflow help                      this text
 `
 
@@ -48,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serveCommand(args[1:], stdout, stderr)
 	case "lua":
 		return luaCommand(args[1:], stdout, stderr)
+	case "workflows":
+		return workflowsCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
