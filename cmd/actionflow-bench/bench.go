@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	goruntime "runtime"
+	"slices"
+	"time"
+)
+
+// report is the whole run's outcome.
+type report struct {
+	Started time.Time    `json:"started"`
+	Config  reportConfig `json:"config"`
+	Results []result     `json:"results"`
+	Ratios  ratios       `json:"ratios"`
+	PeakRSS peakRSSes    `json:"serverPeakRSSBytes"`
+	Notes   []string     `json:"notes,omitempty"`
+}
+
+type reportConfig struct {
+	Duration    string   `json:"duration"`
+	Warmup      string   `json:"warmup"`
+	Concurrency int      `json:"concurrency"`
+	Workloads   []string `json:"workloads"`
+	Quick       bool     `json:"quick"`
+	Records     int      `json:"records"`
+	URL         string   `json:"url,omitempty"`
+	URLDurable  string   `json:"urlDurable,omitempty"`
+	CPUs        int      `json:"cpus"`
+	GOMAXPROCS  int      `json:"gomaxprocs"`
+	GoVersion   string   `json:"goVersion"`
+}
+
+// ratios are request-rate ratios to W1; nil when a side did not run.
+type ratios struct {
+	W2W1 *float64 `json:"W2/W1"`
+	W3W1 *float64 `json:"W3/W1"`
+}
+
+// peakRSSes are the servers' VmHWM; nil when unknown (--url, not Linux, or not run).
+type peakRSSes struct {
+	Main    *int64 `json:"W1-W4"`
+	Durable *int64 `json:"W5"`
+}
+
+// runBench runs the chosen workloads: W1-W4 on one server, W5 on a durable one. It
+// returns the report so far even when it fails.
+func runBench(ctx context.Context, opts options, stderr io.Writer) (*report, error) {
+	rep := &report{Started: time.Now(), Config: reportConfig{
+		Duration: opts.Duration.String(), Warmup: opts.Warmup.String(), Concurrency: opts.Concurrency,
+		Workloads: opts.Workloads, Quick: opts.Quick, Records: opts.Records, URL: opts.URL, URLDurable: opts.URLDurable,
+		CPUs: goruntime.NumCPU(), GOMAXPROCS: goruntime.GOMAXPROCS(0), GoVersion: goruntime.Version(),
+	}}
+	var main []string
+	for _, w := range opts.Workloads {
+		if w != "W5" {
+			main = append(main, w)
+		}
+	}
+	var err error
+	if len(main) > 0 {
+		var rs []result
+		rs, rep.PeakRSS.Main, err = runOnServer(ctx, opts, false, main, stderr)
+		rep.Results = append(rep.Results, rs...)
+	}
+	if err == nil && slices.Contains(opts.Workloads, "W5") {
+		if opts.URL != "" && opts.URLDurable == "" {
+			rep.Notes = append(rep.Notes, "W5 skipped: with --url it needs --url-durable")
+		} else {
+			var rs []result
+			rs, rep.PeakRSS.Durable, err = runOnServer(ctx, opts, true, []string{"W5"}, stderr)
+			rep.Results = append(rep.Results, rs...)
+		}
+	}
+	rep.Ratios = ratiosOf(rep.Results)
+	for _, r := range rep.Results {
+		if r.Errors > 0 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d errors, e.g. %s", r.Name, r.Errors, r.FirstError))
+		}
+		for _, n := range r.Notes {
+			rep.Notes = append(rep.Notes, r.Name+": "+n)
+		}
+	}
+	return rep, err
+}
+
+// runOnServer starts a server (unless --url), runs the workloads on it, reads its peak
+// RSS and stops it.
+func runOnServer(ctx context.Context, opts options, durable bool, names []string, stderr io.Writer) (rs []result, rss *int64, err error) {
+	if opts.URL != "" {
+		base := opts.URL
+		if durable {
+			base = opts.URLDurable
+		}
+		rs, err = runWorkloads(ctx, base, opts, credentials{Email: opts.RootEmail, Password: opts.RootPassword}, names, stderr, nil)
+		return rs, nil, err
+	}
+	cfg := serverConfig{Durable: durable, RootPassword: randomSecret(12), CPUProfile: opts.CPUProfile, MemProfile: opts.MemProfile, Stderr: stderr}
+	if durable {
+		cfg.CPUProfile, cfg.MemProfile = suffixed(cfg.CPUProfile, ".w5"), suffixed(cfg.MemProfile, ".w5")
+	}
+	srv, err := startServer(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if n, rerr := srv.PeakRSS(); rerr == nil {
+			rss = &n
+		}
+		err = errors.Join(err, srv.stop(90*time.Second))
+	}()
+	kind := "server"
+	if durable {
+		kind = "durable server"
+	}
+	fmt.Fprintf(stderr, "actionflow-bench: %s at %s (pid %d, data %s)\n", kind, srv.url, srv.cmd.Process.Pid, srv.dir)
+	rs, err = runWorkloads(ctx, srv.url, opts, credentials{Email: defaultRootEmail, Password: cfg.RootPassword}, names, stderr, srv.PeakRSS)
+	return rs, rss, err
+}
+
+// suffixed adds suffix to a file name, if there is one.
+func suffixed(path, suffix string) string {
+	if path == "" {
+		return ""
+	}
+	return path + suffix
+}
+
+func ratiosOf(rs []result) ratios {
+	rps := map[string]float64{}
+	for _, r := range rs {
+		rps[r.Name] = r.RPS
+	}
+	ratio := func(a string) *float64 {
+		x, okA := rps[a]
+		w1, ok1 := rps["W1"]
+		if !okA || !ok1 || w1 == 0 {
+			return nil
+		}
+		v := x / w1
+		return &v
+	}
+	return ratios{W2W1: ratio("W2"), W3W1: ratio("W3")}
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/actionflow/actionflow/core"
+)
+
+// TestMain lets the test binary be the server child too, as the real binary is when
+// re-executed with ACTIONFLOW_BENCH_SERVE=1: TestRun drives that path.
+func TestMain(m *testing.M) {
+	if os.Getenv(envServe) == "1" {
+		os.Exit(serveChild(os.Getenv, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// tinyOptions are options for a run that proves the workloads work, nothing about speed.
+func tinyOptions() options {
+	return options{
+		Duration: 300 * time.Millisecond, Warmup: 100 * time.Millisecond, Concurrency: 4,
+		Records: 200, DrainTimeout: 30 * time.Second,
+	}
+}
+
+// startInProcess serves an app built like the bench server's on a loopback port.
+func startInProcess(t *testing.T, durable bool) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := newServerApp(core.Config{
+		Addr: ln.Addr().String(), DataDir: t.TempDir(), SyncWrites: durable,
+		RootPassword: "bench-test", BcryptCost: 4,
+	})
+	if err != nil {
+		_ = ln.Close()
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = app.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = app.Shutdown(ctx)
+		<-served
+		_ = app.Close(ctx)
+	})
+	return "http://" + ln.Addr().String()
+}
+
+func TestRunWorkloads(t *testing.T) {
+	tests := []struct {
+		name      string
+		durable   bool
+		workloads []string
+	}{
+		{"W1 to W4 on one server", false, []string{"W1", "W2", "W3", "W4"}},
+		{"W5 on a durable server", true, []string{"W5"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := startInProcess(t, tt.durable)
+			opts := tinyOptions()
+			opts.Workloads = tt.workloads
+			var progress strings.Builder
+			rs, err := runWorkloads(context.Background(), base, opts, credentials{Email: defaultRootEmail, Password: "bench-test"}, tt.workloads, &progress, nil)
+			if err != nil {
+				t.Fatalf("runWorkloads: %v\n%s", err, progress.String())
+			}
+			if len(rs) != len(tt.workloads) {
+				t.Fatalf("got %d results, want %d", len(rs), len(tt.workloads))
+			}
+			for i, r := range rs {
+				if r.Name != tt.workloads[i] {
+					t.Errorf("result %d is %s, want %s", i, r.Name, tt.workloads[i])
+				}
+				if r.Errors != 0 {
+					t.Errorf("%s: %d errors, e.g. %s", r.Name, r.Errors, r.FirstError)
+				}
+				if r.Requests <= 0 || r.RPS <= 0 || r.P50ms <= 0 || r.P99ms < r.P50ms {
+					t.Errorf("%s: nothing measured: %+v", r.Name, r)
+				}
+				switch r.Name {
+				case "W3":
+					d := r.Drain
+					if d == nil || d.Executions < int(r.Requests) || d.Finished != d.Executions || d.Unfinished != 0 || d.PerSec <= 0 {
+						t.Errorf("W3 drain: %+v (requests %d)", d, r.Requests)
+					}
+				case "W4":
+					if r.Seed == nil || r.Seed.Records != opts.Records {
+						t.Errorf("W4 seed: %+v", r.Seed)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestRun runs the command the way `go run ./cmd/actionflow-bench` does: the server is
+// this test binary re-executed in server mode (see TestMain).
+func TestRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts server processes")
+	}
+	tests := []struct {
+		name      string
+		workloads string
+		want      []string
+	}{
+		{"one create workload per server", "W1,W5", []string{"W1 create", "W5 create, durable", "W2/W1=n/a", "server peak RSS: W1-W4 "}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			jsonPath := filepath.Join(t.TempDir(), "out.json")
+			args := []string{"--duration", "300ms", "--warmup", "100ms", "--concurrency", "4",
+				"--workloads", tt.workloads, "--records", "200", "--json", jsonPath}
+			var stdout, stderr strings.Builder
+			if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("output lacks %q:\n%s", want, stdout.String())
+				}
+			}
+			b, err := os.ReadFile(jsonPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rep report
+			if err := json.Unmarshal(b, &rep); err != nil {
+				t.Fatalf("json: %v\n%s", err, b)
+			}
+			for _, r := range rep.Results {
+				if r.Errors != 0 || r.RPS <= 0 {
+					t.Errorf("%s: %d errors, %.0f req/s: %s", r.Name, r.Errors, r.RPS, r.FirstError)
+				}
+			}
+			if goruntime.GOOS == "linux" && (rep.PeakRSS.Main == nil || rep.PeakRSS.Durable == nil) {
+				t.Errorf("peak RSS not read: %+v", rep.PeakRSS)
+			}
+		})
+	}
+}

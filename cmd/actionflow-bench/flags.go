@@ -1,0 +1,206 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+const usage = `actionflow-bench — load benchmark of an actionflow server.
+
+Usage:
+  go run ./cmd/actionflow-bench [flags]
+
+Starts an actionflow server on a fresh temporary store (a child process, so that its
+memory is its own), prepares the data and drives HTTP load over loopback connections,
+then prints per workload: requests/s, p50 and p99 latency (ms) and errors; the ratios
+W2/W1 and W3/W1; and the server's peak RSS.
+
+Workloads (--workloads, default W1,W2,W3,W4,W5):
+  W1  create a 3-field record (title, body, views) as an authenticated member user
+  W2  W1 with ?triggerWorkflows= binding one sync Lua workflow that reads ctx.data and
+      ctx.user, does a little string and arithmetic work and returns a small table
+  W3  W1 with the same script as an async workflow; also the drain rate (executions
+      finished per second, first enqueue to last finish) and the p99 queue delay
+  W4  list 20 records with a filter on an indexed field (categoryId) and sort -id, over
+      --records records seeded through the API first
+  W5  W1 on a second server in durable mode (fsync on every commit)
+
+Each workload runs a warm-up (--warmup, not measured), then --duration. Errors are
+non-2xx answers and transport errors over the whole run. Nothing is sent anywhere but
+127.0.0.1 or the --url given.
+
+Flags:
+`
+
+// options are the benchmark's settings.
+type options struct {
+	Duration     time.Duration
+	Warmup       time.Duration
+	Concurrency  int
+	Workloads    []string
+	Quick        bool
+	URL          string
+	URLDurable   string
+	RootEmail    string
+	RootPassword string
+	Records      int
+	JSONPath     string
+	DrainTimeout time.Duration
+	CPUProfile   string
+	MemProfile   string
+}
+
+// allWorkloads returns the workload names in the order they run.
+func allWorkloads() []string { return []string{"W1", "W2", "W3", "W4", "W5"} }
+
+// Defaults, and the ones --quick uses for the settings not given explicitly.
+const (
+	defaultDuration     = 10 * time.Second
+	defaultWarmup       = 500 * time.Millisecond
+	defaultConcurrency  = 32
+	defaultRecords      = 100_000
+	defaultDrainTimeout = 60 * time.Second
+	quickDuration       = 2 * time.Second
+	quickRecords        = 10_000
+	quickDrainTimeout   = 20 * time.Second
+	defaultRootEmail    = "root@actionflow.local"
+)
+
+// parseFlags reads the command line. --help prints the usage and returns flag.ErrHelp.
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	fs := flag.NewFlagSet("actionflow-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	var o options
+	var workloads string
+	fs.DurationVar(&o.Duration, "duration", defaultDuration, "measured time per workload (2s with --quick)")
+	fs.DurationVar(&o.Warmup, "warmup", defaultWarmup, "warm-up per workload, excluded from the statistics")
+	fs.IntVar(&o.Concurrency, "concurrency", defaultConcurrency, "client goroutines, each with its own keep-alive connection")
+	fs.StringVar(&workloads, "workloads", strings.Join(allWorkloads(), ","), "comma-separated workloads to run")
+	fs.BoolVar(&o.Quick, "quick", false, "CI mode: 2s per workload, W4 over 10k records, 20s drain cap; the whole run takes under 30s")
+	fs.StringVar(&o.URL, "url", "", "benchmark the server at this base URL (e.g. http://127.0.0.1:13000) instead of starting one")
+	fs.StringVar(&o.URLDurable, "url-durable", "", "with --url: the base URL of a server in durable mode, for W5 (else W5 is skipped)")
+	fs.StringVar(&o.RootEmail, "root-email", envOr("ACTIONFLOW_ROOT_EMAIL", defaultRootEmail), "with --url: root user's email (env ACTIONFLOW_ROOT_EMAIL)")
+	fs.StringVar(&o.RootPassword, "root-password", os.Getenv("ACTIONFLOW_ROOT_PASSWORD"), "with --url: root user's password (env ACTIONFLOW_ROOT_PASSWORD)")
+	fs.IntVar(&o.Records, "records", defaultRecords, "records seeded for W4 (10000 with --quick)")
+	fs.StringVar(&o.JSONPath, "json", "", "also write the results as JSON to this file")
+	fs.DurationVar(&o.DrainTimeout, "drain-timeout", defaultDrainTimeout, "W3: longest wait for the queued executions to finish after the load (20s with --quick)")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the W1-W4 server's CPU profile to this file (and the W5 server's to FILE.w5)")
+	fs.StringVar(&o.MemProfile, "memprofile", "", "write the W1-W4 server's live heap at shutdown to this file (and the W5 server's to FILE.w5)")
+	if err := fs.Parse(args); err != nil {
+		return options{}, err
+	}
+	if fs.NArg() > 0 {
+		return options{}, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.Quick {
+		if !set["duration"] {
+			o.Duration = quickDuration
+		}
+		if !set["records"] {
+			o.Records = quickRecords
+		}
+		if !set["drain-timeout"] {
+			o.DrainTimeout = quickDrainTimeout
+		}
+	}
+	var err error
+	if o.Workloads, err = parseWorkloads(workloads); err != nil {
+		return options{}, err
+	}
+	if err := o.validate(); err != nil {
+		return options{}, err
+	}
+	return o, nil
+}
+
+func (o *options) validate() error {
+	switch {
+	case o.Duration <= 0:
+		return errors.New("--duration must be positive")
+	case o.Warmup < 0:
+		return errors.New("--warmup must not be negative")
+	case o.Concurrency < 1:
+		return errors.New("--concurrency must be at least 1")
+	case o.Records < 1:
+		return errors.New("--records must be at least 1")
+	case o.DrainTimeout <= 0:
+		return errors.New("--drain-timeout must be positive")
+	case o.URLDurable != "" && o.URL == "":
+		return errors.New("--url-durable needs --url")
+	}
+	for _, u := range []struct{ name, val string }{{"url", o.URL}, {"url-durable", o.URLDurable}} {
+		if u.val == "" {
+			continue
+		}
+		if err := checkBaseURL(u.val); err != nil {
+			return fmt.Errorf("--%s: %w", u.name, err)
+		}
+	}
+	if o.URL != "" && o.RootPassword == "" {
+		return errors.New("--url needs --root-password (or ACTIONFLOW_ROOT_PASSWORD)")
+	}
+	return nil
+}
+
+// parseWorkloads reads "W1,w3" into the canonical names, in run order, each once.
+func parseWorkloads(s string) ([]string, error) {
+	want := map[string]bool{}
+	for _, item := range strings.Split(s, ",") {
+		item = strings.ToUpper(strings.TrimSpace(item))
+		if item == "" {
+			continue
+		}
+		if !slices.Contains(allWorkloads(), item) {
+			return nil, fmt.Errorf("unknown workload %q (want some of %s)", item, strings.Join(allWorkloads(), ","))
+		}
+		want[item] = true
+	}
+	if len(want) == 0 {
+		return nil, errors.New("--workloads names no workload")
+	}
+	var out []string
+	for _, w := range allWorkloads() {
+		if want[w] {
+			out = append(out, w)
+		}
+	}
+	return out, nil
+}
+
+// checkBaseURL accepts http(s)://host[:port] with no path beyond "/".
+func checkBaseURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("bad URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("bad URL %q: scheme must be http or https", raw)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("bad URL %q: no host", raw)
+	}
+	if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
+		return fmt.Errorf("bad URL %q: want a base URL without path or query", raw)
+	}
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}

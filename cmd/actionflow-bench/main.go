@@ -1,0 +1,86 @@
+// Command actionflow-bench is actionflow's load benchmark. It starts an actionflow server
+// on a fresh temporary store (or targets --url), prepares the data, drives HTTP load from
+// its own goroutines over real loopback connections (fasthttp client, keep-alive), and
+// prints one line per workload: requests/s, p50 and p99 latency in ms, and errors.
+//
+//	go run ./cmd/actionflow-bench                  # W1-W5, 10s each, 32 connections
+//	go run ./cmd/actionflow-bench --quick          # CI: 2s each, W4 over 10k records
+//	go run ./cmd/actionflow-bench --workloads W1,W3 --duration 30s --json out.json
+//	go run ./cmd/actionflow-bench --url http://127.0.0.1:13000 --root-password secret
+//
+// Workloads (each in its own collections, so they do not interfere):
+//
+//	W1  create a 3-field record (title, body, views) as an authenticated member user
+//	W2  W1 with ?triggerWorkflows= binding one sync Lua workflow (reads ctx.data and
+//	    ctx.user, a little string and arithmetic work, returns a small table)
+//	W3  W1 with the same script bound as an async workflow; also reports the drain rate
+//	    (executions finished per second, from the executions' createdAt/finishedAt) and
+//	    the p99 queue delay (startedAt - createdAt)
+//	W4  list 20 records filtered on an indexed field (categoryId) and sorted by -id, over
+//	    --records records (100k; 10k with --quick) seeded through the HTTP API first
+//	W5  W1 against a second server in durable mode (fsync on every commit)
+//
+// Then the ratios W2/W1 and W3/W1 of the request rates, and the peak RSS (VmHWM) of the
+// server processes. The server runs as a separate process (this binary re-executed with
+// ACTIONFLOW_BENCH_SERVE=1), so its RSS is its own: W1-W4 share one server, W5 has its own
+// on its own temporary directory; both directories are removed at the end. With --url no
+// server is started; W5 then needs --url-durable and the RSS is "n/a".
+//
+// Every workload runs --concurrency goroutines (32) for a 0.5s warm-up, not counted, and
+// then --duration. Errors are non-2xx answers and transport errors, counted over the whole
+// run including the warm-up. Requests/s is the 2xx answers completed in the measured
+// window divided by its length. Traffic goes to 127.0.0.1 or the --url given, nowhere else.
+//
+// --cpuprofile FILE makes the W1-W4 server write a CPU profile of its whole life to FILE
+// (and the W5 server to FILE.w5), --memprofile FILE its live heap at shutdown; read them
+// with `go tool pprof -top FILE`. Profile one workload at a time (--workloads W2) to see
+// where that workload's time goes.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	if os.Getenv(envServe) == "1" {
+		os.Exit(serveChild(os.Getenv, os.Stdout, os.Stderr))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the benchmark command: parse flags, run the workloads, print (and write) the report.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	opts, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "actionflow-bench: %v\n", err)
+		return 2
+	}
+	rep, err := runBench(ctx, opts, stderr)
+	if rep != nil {
+		printReport(stdout, rep)
+		if opts.JSONPath != "" {
+			if werr := writeJSON(opts.JSONPath, rep); werr != nil {
+				fmt.Fprintf(stderr, "actionflow-bench: %v\n", werr)
+				return 1
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "actionflow-bench: %v\n", err)
+		return 1
+	}
+	return 0
+}

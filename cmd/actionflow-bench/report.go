@@ -1,0 +1,102 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+)
+
+// printReport writes the human report: one aligned line per workload, the ratios, the
+// servers' peak RSS and the notes.
+func printReport(w io.Writer, rep *report) {
+	c := rep.Config
+	fmt.Fprintf(w, "actionflow-bench: %s per workload after %s warm-up, %d connections, %d CPUs, %s\n",
+		c.Duration, c.Warmup, c.Concurrency, c.CPUs, c.GoVersion)
+	rows := [][]string{{"workload", "req/s", "p50ms", "p99ms", "errors", ""}}
+	for _, r := range rep.Results {
+		rows = append(rows, []string{r.Name + " " + r.Title, fmt.Sprintf("%.0f", r.RPS),
+			fmt.Sprintf("%.2f", r.P50ms), fmt.Sprintf("%.2f", r.P99ms), fmt.Sprint(r.Errors), extras(r)})
+	}
+	writeTable(w, rows)
+	fmt.Fprintf(w, "W2/W1=%s  W3/W1=%s\n", ratioText(rep.Ratios.W2W1), ratioText(rep.Ratios.W3W1))
+	fmt.Fprintf(w, "server peak RSS: W1-W4 %s, W5 %s\n", mbText(rep.PeakRSS.Main), mbText(rep.PeakRSS.Durable))
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
+
+// extras are the workload's fields beyond the common columns.
+func extras(r result) string {
+	var parts []string
+	if d := r.Drain; d != nil {
+		parts = append(parts, fmt.Sprintf("drain=%.0f/s queue-p99=%.0fms", d.PerSec, d.QueueP99ms))
+		if d.Unfinished > 0 {
+			parts = append(parts, fmt.Sprintf("unfinished=%d", d.Unfinished))
+		}
+		if d.Failed > 0 {
+			parts = append(parts, fmt.Sprintf("failed=%d", d.Failed))
+		}
+	}
+	if s := r.Seed; s != nil {
+		parts = append(parts, fmt.Sprintf("seeded %d at %.0f/s", s.Records, s.PerSec))
+	}
+	return strings.Join(parts, " ")
+}
+
+// writeTable writes rows in aligned columns: the first and the last left-aligned, the
+// numbers between right-aligned, two spaces apart.
+func writeTable(w io.Writer, rows [][]string) {
+	var width []int
+	for _, row := range rows {
+		for i, cell := range row {
+			if i >= len(width) {
+				width = append(width, 0)
+			}
+			width[i] = max(width[i], utf8.RuneCountInString(cell))
+		}
+	}
+	for _, row := range rows {
+		var b strings.Builder
+		for i, cell := range row {
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(cell))
+			switch {
+			case i == 0:
+				b.WriteString(cell + pad)
+			case i == len(row)-1:
+				b.WriteString("  " + cell)
+			default:
+				b.WriteString("  " + pad + cell)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}
+
+func ratioText(v *float64) string {
+	if v == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", *v)
+}
+
+func mbText(v *int64) string {
+	if v == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%d MB", (*v+(1<<19))>>20)
+}
+
+// writeJSON writes the report as indented JSON.
+func writeJSON(path string, rep *report) error {
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,340 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	goruntime "runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/plugins/actiontrigger"
+	"github.com/actionflow/actionflow/plugins/workflow"
+	"github.com/actionflow/actionflow/runtime/lib"
+)
+
+// The environment of the server child process.
+const (
+	envServe        = "ACTIONFLOW_BENCH_SERVE"         // "1": run as the server
+	envData         = "ACTIONFLOW_BENCH_DATA"          // data directory
+	envDurable      = "ACTIONFLOW_BENCH_DURABLE"       // "1": fsync on commit
+	envRootPassword = "ACTIONFLOW_BENCH_ROOT_PASSWORD" // root's password
+	envCPUProfile   = "ACTIONFLOW_BENCH_CPUPROFILE"    // file for a CPU profile, optional
+	envMemProfile   = "ACTIONFLOW_BENCH_MEMPROFILE"    // file for a heap profile at shutdown, optional
+
+	// readyPrefix starts the line the child prints on stdout once it listens.
+	readyPrefix = "actionflow-bench listening on "
+)
+
+// newServerApp builds the app the way cmd/actionflow does: the workflow engine and the
+// post-action trigger, the standard Lua modules, defaults elsewhere.
+func newServerApp(cfg core.Config) (*core.App, error) {
+	cfg.LuaModules = lib.Standard(lib.StdConfig{})
+	wf := workflow.New(workflow.Config{})
+	app, err := core.New(cfg, core.WithPlugins(wf, actiontrigger.New(wf)))
+	if err != nil {
+		return nil, fmt.Errorf("bench server: %w", err)
+	}
+	return app, nil
+}
+
+// serveChild is the server process: it serves on a free loopback port, announces it on
+// stdout, and stops gracefully on SIGTERM or SIGINT.
+func serveChild(getenv func(string) string, stdout, stderr io.Writer) int {
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "actionflow-bench server: %v\n", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fail(fmt.Errorf("listen: %w", err))
+	}
+	app, err := newServerApp(core.Config{
+		Addr:         ln.Addr().String(),
+		DataDir:      getenv(envData),
+		RootPassword: getenv(envRootPassword),
+		SyncWrites:   getenv(envDurable) == "1",
+		Logger:       log,
+	})
+	if err != nil {
+		_ = ln.Close()
+		return fail(err)
+	}
+	if path := getenv(envCPUProfile); path != "" {
+		stopProfile, err := startCPUProfile(path)
+		if err != nil {
+			_ = ln.Close()
+			_ = app.Close(context.Background())
+			return fail(err)
+		}
+		defer stopProfile(stderr)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- app.Serve(ln) }()
+	fmt.Fprintf(stdout, "%s%s\n", readyPrefix, ln.Addr())
+
+	code := 0
+	select {
+	case err := <-serveErr:
+		if err != nil {
+			log.Error("serve", "err", err)
+			code = 1
+		}
+	case <-ctx.Done():
+	}
+	if path := getenv(envMemProfile); path != "" {
+		if err := writeHeapProfile(path); err != nil {
+			log.Error("heap profile", "err", err)
+			code = 1
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := app.Shutdown(sctx); err != nil {
+		log.Error("shutdown", "err", err)
+		code = 1
+	}
+	if err := app.Close(sctx); err != nil {
+		log.Error("close", "err", err)
+		code = 1
+	}
+	return code
+}
+
+func startCPUProfile(path string) (func(io.Writer), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func(stderr io.Writer) {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintf(stderr, "actionflow-bench server: cpu profile: %v\n", err)
+		}
+	}, nil
+}
+
+// writeHeapProfile writes the live heap (after a GC) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	goruntime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	return nil
+}
+
+// server is a server child process on its own temporary data directory.
+type server struct {
+	cmd    *exec.Cmd
+	url    string
+	dir    string
+	logs   *lineLimiter
+	exited chan struct{}
+	err    error // the process's exit, once exited is closed
+}
+
+// serverConfig says how to start a server child.
+type serverConfig struct {
+	Durable      bool
+	RootPassword string
+	CPUProfile   string
+	MemProfile   string
+	Stderr       io.Writer
+}
+
+// startServer re-executes this binary as a server on a fresh temporary directory and
+// waits until it listens.
+func startServer(ctx context.Context, cfg serverConfig) (*server, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "actionflow-bench-*")
+	if err != nil {
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	durable := "0"
+	if cfg.Durable {
+		durable = "1"
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(),
+		envServe+"=1", envData+"="+dir, envDurable+"="+durable,
+		envRootPassword+"="+cfg.RootPassword, envCPUProfile+"="+cfg.CPUProfile, envMemProfile+"="+cfg.MemProfile)
+	logs := &lineLimiter{w: cfg.Stderr, max: serverLogLines}
+	cmd.Stderr = logs
+	setParentDeathSignal(cmd)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	s := &server{cmd: cmd, dir: dir, logs: logs, exited: make(chan struct{})}
+	addr := make(chan string, 1)
+	go func() {
+		r := bufio.NewReader(out)
+		line, _ := r.ReadString('\n')
+		addr <- strings.TrimSpace(strings.TrimPrefix(line, readyPrefix))
+		_, _ = io.Copy(io.Discard, r)
+		s.err = cmd.Wait()
+		close(s.exited)
+	}()
+	select {
+	case a := <-addr:
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			_ = cmd.Process.Kill()
+			<-s.exited
+			_ = os.RemoveAll(dir)
+			return nil, fmt.Errorf("start server: it did not announce its address (%v)", s.err)
+		}
+		s.url = "http://" + a
+		return s, nil
+	case <-time.After(60 * time.Second):
+		err = errors.New("start server: no address after 60s")
+	case <-ctx.Done():
+		err = fmt.Errorf("start server: %w", ctx.Err())
+	}
+	_ = s.stop(5 * time.Second)
+	return nil, err
+}
+
+// PeakRSS is the server's peak resident set size so far (VmHWM), in bytes.
+func (s *server) PeakRSS() (int64, error) { return peakRSS(s.cmd.Process.Pid) }
+
+// stop ends the server with SIGTERM (SIGKILL after grace), waits for it and removes its
+// directory.
+func (s *server) stop(grace time.Duration) error {
+	var errs []error
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		errs = append(errs, fmt.Errorf("stop server: %w", err))
+	}
+	select {
+	case <-s.exited:
+		if s.err != nil {
+			errs = append(errs, fmt.Errorf("stop server: %w", s.err))
+		}
+	case <-time.After(grace):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+		errs = append(errs, fmt.Errorf("stop server: killed after %v", grace))
+	}
+	if err := os.RemoveAll(s.dir); err != nil {
+		errs = append(errs, fmt.Errorf("stop server: %w", err))
+	}
+	if n := s.logs.Dropped(); n > 0 {
+		fmt.Fprintf(s.logs.w, "actionflow-bench: %d more server log lines not shown\n", n)
+	}
+	return errors.Join(errs...)
+}
+
+// serverLogLines is how many lines of a server's log are shown: an error that repeats on
+// every request would bury the report.
+const serverLogLines = 20
+
+// lineLimiter passes the first max lines to w and counts the rest.
+type lineLimiter struct {
+	w       io.Writer
+	max     int
+	mu      sync.Mutex
+	lines   int
+	dropped int
+}
+
+// Write implements io.Writer; it never fails, so the server is never blocked by its log.
+func (l *lineLimiter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for rest := p; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line = rest[:i+1]
+		}
+		rest = rest[len(line):]
+		if l.lines < l.max {
+			_, _ = l.w.Write(line)
+		} else if line[len(line)-1] == '\n' {
+			l.dropped++
+		}
+		if line[len(line)-1] == '\n' {
+			l.lines++
+		}
+	}
+	return len(p), nil
+}
+
+// Dropped is the number of lines not shown.
+func (l *lineLimiter) Dropped() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.dropped
+}
+
+// peakRSS reads VmHWM of a process from /proc (Linux only).
+func peakRSS(pid int) (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, fmt.Errorf("peak rss: %w", err)
+	}
+	return parseVmHWM(string(b))
+}
+
+// parseVmHWM finds "VmHWM:   123 kB" in a /proc/<pid>/status text and returns bytes.
+func parseVmHWM(status string) (int64, error) {
+	for _, line := range strings.Split(status, "\n") {
+		rest, ok := strings.CutPrefix(line, "VmHWM:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) != 2 || f[1] != "kB" {
+			return 0, fmt.Errorf("peak rss: malformed line %q", line)
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("peak rss: %w", err)
+		}
+		return n * 1024, nil
+	}
+	return 0, errors.New("peak rss: no VmHWM in status")
+}
+
+// randomSecret is a random hex string of n bytes.
+func randomSecret(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
