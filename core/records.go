@@ -339,7 +339,7 @@ func (d *Data) writeIndexes(tx *Tx, c *Collection, id uint64, prev, rec Record) 
 		if rec != nil {
 			cur = rec[f.Name]
 		}
-		if prev != nil && rec != nil && equalValues(old, cur) {
+		if prev != nil && rec != nil && EqualValues(old, cur) {
 			continue
 		}
 		if f.Unique {
@@ -388,7 +388,8 @@ func (d *Data) moveUnique(tx *Tx, c *Collection, f *Field, id uint64, old, cur a
 	return nil
 }
 
-func equalValues(a, b any) bool {
+// EqualValues reports whether two record values are equal (deeply, for JSON values).
+func EqualValues(a, b any) bool {
 	switch x := a.(type) {
 	case map[string]any, []any:
 		ja, _ := json.Marshal(x)

@@ -170,8 +170,18 @@ func fromRecord(r core.Record, v any) error {
 	if err != nil {
 		return fmt.Errorf("workflow: encode record: %w", err)
 	}
-	if err := json.Unmarshal(b, v); err != nil {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
 		return fmt.Errorf("workflow: decode record: %w", err)
+	}
+	// Free-form values get the record layer's number types: int64 or float64.
+	switch x := v.(type) {
+	case *Workflow:
+		x.Config, _ = normalize(x.Config).(map[string]any)
+	case *Execution:
+		x.Context, _ = normalize(x.Context).(map[string]any)
+		x.Output = normalize(x.Output)
 	}
 	return nil
 }

@@ -1,0 +1,241 @@
+// Package collectiontrigger is the collection-event trigger (type "collection"): workflows
+// that fire on every write to a collection — HTTP actions, plugin writes and workflow db
+// writes alike.
+//
+// Config: collection, mode (create=1, update=2, destroy=4; combine by adding), changed (on
+// update, fire only if one of these fields changed), condition (a filter the record must
+// match), appends. The script sees ctx.data (the record; on destroy, the record removed)
+// and, on update, ctx.previous.
+//
+// Async executions are queued in the same transaction as the write. A sync workflow runs
+// right after the write commits: it cannot roll the write back, and its outcome does not
+// change the response of the action that wrote.
+//
+//	wf := workflow.New(workflow.Config{})
+//	app, _ := core.New(cfg, core.WithPlugins(wf, collectiontrigger.New(wf)))
+package collectiontrigger
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/core/query"
+	"github.com/actionflow/actionflow/plugins/workflow"
+)
+
+// Type is the trigger type name.
+const Type = "collection"
+
+// Modes, combinable.
+const (
+	ModeCreate  = int64(core.EventCreate)
+	ModeUpdate  = int64(core.EventUpdate)
+	ModeDestroy = int64(core.EventDestroy)
+)
+
+// Plugin is the collection-event trigger plugin.
+type Plugin struct {
+	wf   *workflow.Engine
+	data *core.Data
+	log  *slog.Logger
+}
+
+// New makes the plugin for a workflow engine.
+func New(wf *workflow.Engine) *Plugin { return &Plugin{wf: wf} }
+
+// Name implements core.Plugin.
+func (p *Plugin) Name() string { return "collectiontrigger" }
+
+// Init implements core.Plugin.
+func (p *Plugin) Init(h *core.Host) error {
+	p.data, p.log = h.Data(), h.Logger()
+	if err := p.wf.RegisterTrigger(trigger{p}); err != nil {
+		return err
+	}
+	h.OnRecord(p.onRecord)
+	return nil
+}
+
+// onRecord runs inside the transaction of every write.
+func (p *Plugin) onRecord(tx *core.Tx, ev *core.RecordEvent) error {
+	if ev.Collection.System {
+		return nil
+	}
+	wfs := p.wf.Enabled(Type)
+	if len(wfs) == 0 {
+		return nil
+	}
+	var stack []workflow.Frame
+	if o, ok := ev.Origin.(workflow.Origin); ok {
+		stack = o.Stack
+	}
+	var sync []workflow.Event
+	var async []uint64
+	for _, w := range wfs {
+		fire, err := p.matches(tx, w, ev)
+		if err != nil {
+			return err
+		}
+		if !fire {
+			continue
+		}
+		data, err := p.data.PresentOne(tx, ev.Collection, ev.Record, w.ConfigStrings("appends"), nil)
+		if err != nil {
+			return err
+		}
+		ctx := map[string]any{"data": map[string]any(data)}
+		if ev.Previous != nil {
+			ctx["previous"] = map[string]any(core.Desensitize(ev.Collection, ev.Previous))
+		}
+		e := workflow.Event{Workflow: w, Context: ctx, Stack: stack}
+		if w.Sync {
+			sync = append(sync, e)
+			continue
+		}
+		id, ok, err := p.wf.EnqueueOrNote(tx, e)
+		if err != nil {
+			return err
+		}
+		if ok {
+			async = append(async, id)
+		}
+	}
+	if len(async) > 0 {
+		tx.OnCommit(func() { p.wf.Dispatch(async...) })
+	}
+	if len(sync) > 0 {
+		runCtx := tx.Context()
+		tx.OnCommit(func() { p.runSync(runCtx, sync) })
+	}
+	return nil
+}
+
+// runSync runs sync collection workflows after the commit; their outcome is in their
+// executions only.
+func (p *Plugin) runSync(ctx context.Context, events []workflow.Event) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	for _, ev := range events {
+		if _, err := p.wf.RunChain(ctx, []workflow.Event{ev}); err != nil {
+			p.log.Warn("sync collection workflow", "workflow", ev.Workflow.Key, "err", err)
+		}
+	}
+}
+
+// matches applies mode, changed and condition.
+func (p *Plugin) matches(tx *core.Tx, w *workflow.Workflow, ev *core.RecordEvent) (bool, error) {
+	if w.ConfigString("collection") != ev.Collection.Name {
+		return false, nil
+	}
+	mode, _ := w.Config["mode"].(int64)
+	if mode&int64(ev.Kind) == 0 {
+		return false, nil
+	}
+	if ev.Kind == core.EventUpdate {
+		if changed := w.ConfigStrings("changed"); len(changed) > 0 && !anyChanged(changed, ev.Previous, ev.Record) {
+			return false, nil
+		}
+	}
+	if cond, ok := w.Config["condition"]; ok && cond != nil {
+		n, err := query.ParseFilterValue(cond, p.data.QuerySchema(ev.Collection))
+		if err != nil {
+			// The schema changed since the workflow was saved: log and do not fire.
+			p.log.Warn("collection workflow condition no longer applies", "workflow", w.Key, "err", err)
+			return false, nil
+		}
+		if !p.data.Match(tx, ev.Collection, ev.Record, n) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func anyChanged(fields []string, prev, cur core.Record) bool {
+	for _, f := range fields {
+		if !core.EqualValues(prev[f], cur[f]) {
+			return true
+		}
+	}
+	return false
+}
+
+// trigger is the "collection" trigger type.
+type trigger struct{ p *Plugin }
+
+func (trigger) Type() string { return Type }
+
+// ValidateConfig checks collection, mode, changed, condition and appends.
+func (t trigger) ValidateConfig(_ *core.Tx, cfg map[string]any) error {
+	name, _ := cfg["collection"].(string)
+	if name == "" {
+		return core.BadRequest("config", "collection is required")
+	}
+	c, err := t.p.data.Collection(name)
+	if err != nil || c.System {
+		return core.BadRequest("config", "collection %q does not exist or is a system collection", name)
+	}
+	mode, ok := cfg["mode"].(int64)
+	if !ok || mode < 1 || mode > ModeCreate|ModeUpdate|ModeDestroy {
+		return core.BadRequest("config", "mode must be 1 (create), 2 (update), 4 (destroy) or their sum")
+	}
+	if raw, ok := cfg["changed"]; ok && raw != nil {
+		list, ok := raw.([]any)
+		if !ok {
+			return core.BadRequest("config", "changed must be a list of field names")
+		}
+		for _, x := range list {
+			s, _ := x.(string)
+			f, ok := c.Field(s)
+			if !ok || !f.Stored() {
+				return core.BadRequest("config", "changed: %v is not a field of %s", x, name)
+			}
+		}
+	}
+	if cond, ok := cfg["condition"]; ok && cond != nil {
+		if _, err := query.ParseFilterValue(cond, t.p.data.QuerySchema(c)); err != nil {
+			return core.BadRequest("config", "condition: %v", err)
+		}
+	}
+	if raw, ok := cfg["appends"]; ok && raw != nil {
+		list, ok := raw.([]any)
+		if !ok {
+			return core.BadRequest("config", "appends must be a list of association paths")
+		}
+		paths := make([]string, 0, len(list))
+		for _, x := range list {
+			s, _ := x.(string)
+			paths = append(paths, s)
+		}
+		if err := t.p.data.CheckAppends(c, paths); err != nil {
+			return core.BadRequest("config", "%v", err)
+		}
+	}
+	return nil
+}
+
+// ManualContext builds {data} for workflows:execute from a record id (or {id}).
+func (t trigger) ManualContext(tx *core.Tx, wf *workflow.Workflow, values map[string]any) (map[string]any, error) {
+	c, err := t.p.data.Collection(wf.ConfigString("collection"))
+	if err != nil {
+		return nil, core.BadRequest("config", "collection %q does not exist", wf.ConfigString("collection"))
+	}
+	raw := values["data"]
+	if m, ok := raw.(map[string]any); ok {
+		raw = m["id"]
+	}
+	id, err := workflow.ParseID(raw)
+	if err != nil {
+		return nil, core.BadRequest("data", "%v", err)
+	}
+	rec, err := t.p.data.Get(tx, c, id)
+	if err != nil {
+		return nil, core.BadRequest("data", "%s %d not found", c.Name, id)
+	}
+	data, err := t.p.data.PresentOne(tx, c, rec, wf.ConfigStrings("appends"), nil)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"data": map[string]any(data)}, nil
+}

@@ -1,0 +1,266 @@
+// Package customaction is the custom-action trigger (type "custom-action"): a button that
+// runs workflows without writing anything.
+//
+//	POST /api/<collection>:trigger?triggerWorkflows=key&filterByTk=<id>   ctx.data = the record, merged with the body
+//	POST /api/<collection>:trigger?triggerWorkflows=key&filterByTk=1,2    ctx.data = the list of records, each merged
+//	POST /api/workflows:trigger?triggerWorkflows=key                       ctx.data = the body (free JSON context)
+//
+// A workflow answers on the collection route when its config.collection is that collection,
+// and on workflows:trigger when it has no collection. Sync workflows run in order with the
+// post-action rules (flow.fail → 400, error → 500, flow.finish skips the rest); async ones are
+// queued after them. The answer is {"data":{"executions":[{"id","status"}]}, "messages"}.
+// The collection route needs the role's "get" permission on the collection; workflows:trigger
+// is open to every signed-in user.
+package customaction
+
+import (
+	"strings"
+
+	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/plugins/workflow"
+)
+
+// Type is the trigger type name.
+const Type = "custom-action"
+
+// Plugin is the custom-action trigger plugin.
+type Plugin struct {
+	wf   *workflow.Engine
+	data *core.Data
+}
+
+// New makes the plugin for a workflow engine.
+func New(wf *workflow.Engine) *Plugin { return &Plugin{wf: wf} }
+
+// Name implements core.Plugin.
+func (p *Plugin) Name() string { return "customaction" }
+
+// Init implements core.Plugin.
+func (p *Plugin) Init(h *core.Host) error {
+	p.data = h.Data()
+	if err := p.wf.RegisterTrigger(trigger{p}); err != nil {
+		return err
+	}
+	if err := h.CollectionAction("trigger", core.Action{Tx: core.TxNone, Permission: "get", Handler: p.serve}); err != nil {
+		return err
+	}
+	return h.Resource(workflow.WorkflowsCollection, map[string]core.Action{
+		"trigger": {Tx: core.TxNone, Authenticated: true, Handler: p.serve},
+	})
+}
+
+// serve runs the bound workflows of one :trigger request.
+func (p *Plugin) serve(ac *core.ActionContext) error {
+	free := ac.Collection == nil || ac.Collection.Name == workflow.WorkflowsCollection
+	raw := ac.Params.Get("triggerWorkflows")
+	if strings.TrimSpace(raw) == "" {
+		return core.BadRequest("triggerWorkflows", "is required: the keys of the workflows to run")
+	}
+	coll := ""
+	if !free {
+		coll = ac.Collection.Name
+	}
+	var wfs []*workflow.Workflow
+	seen := map[string]bool{}
+	for _, item := range strings.Split(raw, ",") {
+		key, _, _ := strings.Cut(strings.TrimSpace(item), "!")
+		if key == "" || seen[key] {
+			continue
+		}
+		seen[key] = true
+		if w, ok := p.wf.ByKey(key); ok && w.Type == Type && w.ConfigString("collection") == coll {
+			wfs = append(wfs, w)
+		}
+	}
+	if len(wfs) == 0 {
+		where := "workflows:trigger (no collection)"
+		if !free {
+			where = "collection " + coll
+		}
+		return core.BadRequest("triggerWorkflows", "no enabled custom-action workflow with these keys answers on %s", where)
+	}
+
+	values := ac.Params.Values
+	if values == nil {
+		values = map[string]any{}
+	}
+	users, err := p.data.Collection(core.UsersCollection)
+	if err != nil {
+		return err
+	}
+	user := core.Desensitize(users, ac.User)
+	datas := make(map[uint64]any, len(wfs))
+	for _, w := range wfs {
+		var data any = values
+		if !free {
+			if data, err = p.records(ac, w, values); err != nil {
+				return err
+			}
+		}
+		datas[w.ID] = data
+	}
+
+	var sync, async []workflow.Event
+	for _, w := range wfs {
+		ev := workflow.Event{Workflow: w, Context: map[string]any{"data": datas[w.ID], "user": user, "roleName": ac.Role}}
+		if w.Sync {
+			sync = append(sync, ev)
+		} else {
+			async = append(async, ev)
+		}
+	}
+	res, err := p.wf.RunChain(ac.Context(), sync)
+	if err != nil {
+		return err
+	}
+	execs := make([]any, 0, len(wfs))
+	for _, x := range res.Executions {
+		execs = append(execs, map[string]any{"id": x.ID, "status": x.Status})
+	}
+	if !res.Stopped && len(async) > 0 {
+		var ids []uint64
+		err := ac.App().Update(ac.Context(), func(tx *core.Tx) error {
+			ids = ids[:0]
+			for _, ev := range async {
+				id, ok, err := p.wf.EnqueueOrNote(tx, ev)
+				if err != nil {
+					return err
+				}
+				if ok {
+					ids = append(ids, id)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		p.wf.Dispatch(ids...)
+		for _, id := range ids {
+			execs = append(execs, map[string]any{"id": id, "status": nil})
+		}
+	}
+	ac.Result = &core.Result{Data: map[string]any{"executions": execs}, Messages: res.Messages}
+	return nil
+}
+
+// records loads the record(s) named by filterByTk with the workflow's appends, each with
+// the submitted values merged over it: one record, or a list when several ids are given.
+func (p *Plugin) records(ac *core.ActionContext, w *workflow.Workflow, values map[string]any) (any, error) {
+	var ids []uint64
+	for _, v := range ac.Params.All("filterByTk") {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s == "" {
+				continue
+			}
+			id, err := workflow.ParseID(s)
+			if err != nil {
+				return nil, core.BadRequest("filterByTk", "%v", err)
+			}
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 && ac.Params.ID > 0 {
+		ids = []uint64{ac.Params.ID}
+	}
+	if len(ids) == 0 {
+		return nil, core.BadRequest("filterByTk", "is required: the record(s) the action runs on")
+	}
+	if len(ids) > core.MaxPageSize {
+		return nil, core.BadRequest("filterByTk", "at most %d records at once", core.MaxPageSize)
+	}
+	out := make([]any, 0, len(ids))
+	err := ac.App().View(ac.Context(), func(tx *core.Tx) error {
+		for _, id := range ids {
+			rec, err := p.data.Get(tx, ac.Collection, id)
+			if err != nil {
+				return err
+			}
+			data, err := p.data.PresentOne(tx, ac.Collection, rec, w.ConfigStrings("appends"), nil)
+			if err != nil {
+				return err
+			}
+			for k, v := range values {
+				data[k] = v
+			}
+			out = append(out, map[string]any(data))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 1 {
+		return out[0], nil
+	}
+	return out, nil
+}
+
+// trigger is the "custom-action" trigger type.
+type trigger struct{ p *Plugin }
+
+func (trigger) Type() string { return Type }
+
+// ValidateConfig checks collection (optional: none means workflows:trigger) and appends.
+func (t trigger) ValidateConfig(_ *core.Tx, cfg map[string]any) error {
+	name, _ := cfg["collection"].(string)
+	if name == "" {
+		if a, ok := cfg["appends"].([]any); ok && len(a) > 0 {
+			return core.BadRequest("config", "appends need a collection")
+		}
+		return nil
+	}
+	c, err := t.p.data.Collection(name)
+	if err != nil || c.System {
+		return core.BadRequest("config", "collection %q does not exist or is a system collection", name)
+	}
+	if raw, ok := cfg["appends"]; ok && raw != nil {
+		list, ok := raw.([]any)
+		if !ok {
+			return core.BadRequest("config", "appends must be a list of association paths")
+		}
+		paths := make([]string, 0, len(list))
+		for _, x := range list {
+			s, _ := x.(string)
+			paths = append(paths, s)
+		}
+		if err := t.p.data.CheckAppends(c, paths); err != nil {
+			return core.BadRequest("config", "%v", err)
+		}
+	}
+	return nil
+}
+
+// ManualContext builds {data, user, roleName} for workflows:execute: data is a record id
+// (or {id}) when the workflow has a collection, otherwise any JSON.
+func (t trigger) ManualContext(tx *core.Tx, wf *workflow.Workflow, values map[string]any) (map[string]any, error) {
+	user, role, err := t.p.wf.ManualUser(tx, values)
+	if err != nil {
+		return nil, err
+	}
+	data := values["data"]
+	if name := wf.ConfigString("collection"); name != "" {
+		c, err := t.p.data.Collection(name)
+		if err != nil {
+			return nil, core.BadRequest("config", "collection %q does not exist", name)
+		}
+		raw := data
+		if m, ok := raw.(map[string]any); ok {
+			raw = m["id"]
+		}
+		id, err := workflow.ParseID(raw)
+		if err != nil {
+			return nil, core.BadRequest("data", "%v", err)
+		}
+		rec, err := t.p.data.Get(tx, c, id)
+		if err != nil {
+			return nil, core.BadRequest("data", "%s %d not found", c.Name, id)
+		}
+		out, err := t.p.data.PresentOne(tx, c, rec, wf.ConfigStrings("appends"), nil)
+		if err != nil {
+			return nil, err
+		}
+		data = map[string]any(out)
+	}
+	return map[string]any{"data": data, "user": user, "roleName": role}, nil
+}
