@@ -235,6 +235,11 @@ func (e *Engine) Run(ctx context.Context, req Request) *Result {
 		return res
 	}
 	e.start.Do(e.markStarted)
+	if e.nested(ctx) {
+		e.runNested(ctx, &req, res)
+		res.Duration = time.Since(start)
+		return res
+	}
 	w, err := e.acquire(ctx)
 	if err != nil {
 		res.Err = err
@@ -245,6 +250,36 @@ func (e *Engine) Run(ctx context.Context, req Request) *Result {
 	e.pool <- w
 	res.Duration = time.Since(start)
 	return res
+}
+
+// nested reports whether ctx is (derived from) the context of a run of this engine:
+// a module is running a script from inside a script, while its caller holds a state.
+func (e *Engine) nested(ctx context.Context) bool {
+	owner, _ := ctx.Value(runKey{}).(*Engine)
+	return owner == e
+}
+
+// runNested runs a request started from inside another run. Waiting for a pooled
+// state there could deadlock (every state may be held by a run waiting for its
+// nested one), so it takes a free pooled state if there is one and otherwise builds
+// an extra state for this run only. Nesting depth is bounded by the caller (the
+// workflow engine's stack limit) and by the outer run's deadline, which the nested
+// run inherits; cancelling the outer run cancels it too.
+func (e *Engine) runNested(ctx context.Context, req *Request, res *Result) {
+	if e.closed.Load() {
+		res.Err = ErrClosed
+		return
+	}
+	select {
+	case w := <-e.pool:
+		w.exec(ctx, req, res)
+		e.pool <- w
+	default:
+		w := newWorker(e)
+		w.exec(ctx, req, res)
+		w.timer.Stop()
+		w.discard()
+	}
 }
 
 func (e *Engine) markStarted() {

@@ -608,3 +608,66 @@ func TestConcatSemantics(t *testing.T) {
 		t.Fatalf("nil concat: %v", res.Err)
 	}
 }
+
+// TestNestedRun runs a script from inside a module while every pooled state is held:
+// the nested run must get a state of its own instead of waiting for one.
+func TestNestedRun(t *testing.T) {
+	var e *Engine
+	var inner *Script
+	nest := Module{Name: "nest", Global: true, Open: func(L *lua.LState, r *Run) lua.LValue {
+		return L.NewFunction(func(L *lua.LState) int {
+			res := e.Run(r.Context(), Request{Script: inner, Globals: map[string]any{"n": int64(L.CheckInt(1))}})
+			if res.Err != nil {
+				L.RaiseError("nested: %v", res.Err)
+			}
+			lv, err := ToLua(L, res.Output)
+			if err != nil {
+				L.RaiseError("%v", err)
+			}
+			L.Push(lv)
+			return 1
+		})
+	}}
+	var err error
+	e, err = New(Config{Workers: 1, Timeout: 2 * time.Second}, nest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	inner = mustCompile(t, e, "inner", "return n * 2")
+	outer := mustCompile(t, e, "outer", "return nest(20) + nest(1)")
+
+	tests := []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		want any
+		err  error
+	}{
+		{"resolves", func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }, int64(42), nil},
+		{"outer cancelled", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx, cancel
+		}, nil, ErrCanceled},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := tc.ctx()
+			defer cancel()
+			res := e.Run(ctx, Request{Script: outer})
+			if tc.err != nil {
+				if !errors.Is(res.Err, tc.err) {
+					t.Fatalf("err %v, want %v", res.Err, tc.err)
+				}
+				return
+			}
+			if res.Err != nil || res.Output != tc.want {
+				t.Fatalf("output %#v err %v, want %v", res.Output, res.Err, tc.want)
+			}
+		})
+	}
+	// The pool is whole again: a plain run still works.
+	if res := runSrc(t, e, "return 7", nil); res.Err != nil || res.Output != int64(7) {
+		t.Fatalf("after nesting: %#v %v", res.Output, res.Err)
+	}
+}

@@ -14,6 +14,7 @@ import (
 // It replaces context.WithCancelCause + context.WithTimeoutCause, which cost
 // six allocations and a timer per run on the hot path.
 type runContext struct {
+	engine   *Engine // the engine running the run; Value(runKey{}) returns it
 	parent   context.Context
 	deadline time.Time
 	done     chan struct{}
@@ -24,8 +25,13 @@ type runContext struct {
 	cause error // ErrTimeout, ErrMemory, ErrCanceled, errStopped, or the parent's cause
 }
 
-func newRunContext(parent context.Context, timeout time.Duration) *runContext {
-	c := &runContext{parent: parent, deadline: time.Now().Add(timeout), done: make(chan struct{})}
+// runKey is the context key under which a run's context names its engine, so that a
+// run started from inside another (a module calling back into the engine) is known
+// to be nested.
+type runKey struct{}
+
+func newRunContext(e *Engine, parent context.Context, timeout time.Duration) *runContext {
+	c := &runContext{engine: e, parent: parent, deadline: time.Now().Add(timeout), done: make(chan struct{})}
 	if pd, ok := parent.Deadline(); ok && pd.Before(c.deadline) {
 		c.deadline = pd
 	}
@@ -40,7 +46,13 @@ func newRunContext(parent context.Context, timeout time.Duration) *runContext {
 
 func (c *runContext) Deadline() (time.Time, bool) { return c.deadline, true }
 func (c *runContext) Done() <-chan struct{}       { return c.done }
-func (c *runContext) Value(key any) any           { return c.parent.Value(key) }
+
+func (c *runContext) Value(key any) any {
+	if _, ok := key.(runKey); ok {
+		return c.engine
+	}
+	return c.parent.Value(key)
+}
 
 func (c *runContext) Err() error {
 	c.mu.Lock()
