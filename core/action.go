@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -148,13 +149,18 @@ func (ac *ActionContext) Value(key string) any { return ac.state[key] }
 // WriteOptions are the options of a write made on behalf of the acting user.
 func (ac *ActionContext) WriteOptions() WriteOptions { return WriteOptions{UserID: ac.UserID} }
 
+// ErrSkipAction, returned by a BeforeAction hook, ends the action successfully without
+// running it; the hook's ac.Result is rendered.
+var ErrSkipAction = errors.New("core: action skipped by a before hook")
+
 // Hook phases of the action pipeline (DESIGN.md "The way of a request").
 type Phase int
 
 // Phases.
 const (
 	// BeforeAction hooks run before the action, outside any transaction; an error vetoes
-	// the action.
+	// the action. A hook that returns ErrSkipAction answers in the action's place: the
+	// action and the after hooks do not run and ac.Result (empty if nil) is the response.
 	BeforeAction Phase = iota
 	// InTransaction hooks run after the action handler, inside its transaction (TxWrite
 	// actions only); an error rolls the action back.

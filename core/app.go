@@ -308,6 +308,12 @@ func (a *App) addCollectionAction(name string, act Action) error {
 // in-transaction hooks, commit (and OnCommit work), then after hooks.
 func (a *App) run(ac *ActionContext, act Action) error {
 	if err := a.hooks.run(BeforeAction, ac); err != nil {
+		if errors.Is(err, ErrSkipAction) {
+			if ac.Result == nil {
+				ac.Result = &Result{}
+			}
+			return nil
+		}
 		return err
 	}
 	var err error

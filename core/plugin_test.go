@@ -95,6 +95,13 @@ func TestHooks(t *testing.T) {
 				}
 				return nil
 			}}},
+			{core.BeforeAction, core.Hook{ID: "audit.skip", Fn: func(ac *core.ActionContext) error {
+				if ac.Collection != nil && ac.Action == "create" && ac.Params.Values["title"] == "answered" {
+					ac.Result = &core.Result{Messages: []core.Message{{Message: "answered by a hook"}}}
+					return core.ErrSkipAction
+				}
+				return nil
+			}}},
 			{core.BeforeAction, core.Hook{ID: "audit.first", Priority: -10, Fn: func(ac *core.ActionContext) error {
 				p.add("before " + ac.Resource + ":" + ac.Action)
 				return nil
@@ -177,6 +184,15 @@ func TestHooks(t *testing.T) {
 		}
 		if n := coretest.Num(s.Get("/api/posts:count", s.Root).Must(t, 200).Body["data"]); n != 0 {
 			t.Fatalf("vetoed action wrote %d", n)
+		}
+	})
+	t.Run("skip answers without running the action", func(t *testing.T) {
+		r := s.Post("/api/posts:create", s.Root, map[string]any{"title": "answered"}).Must(t, 200)
+		if r.Body["data"] != nil || fmt.Sprint(r.Body["messages"]) != "[map[message:answered by a hook]]" {
+			t.Fatalf("response %s", r.Raw)
+		}
+		if n := coretest.Num(s.Get("/api/posts:count", s.Root).Must(t, 200).Body["data"]); n != 0 {
+			t.Fatalf("skipped action wrote %d", n)
 		}
 	})
 	t.Run("in-transaction write commits with the record", func(t *testing.T) {

@@ -206,6 +206,10 @@ type Request struct {
 	Globals map[string]any // converted with ToLua and set in the run's fresh env, e.g. "ctx"
 	Timeout time.Duration  // 0 means Config.Timeout
 	Host    any            // opaque value for modules, read through Run.Host
+	// ReadBack names globals to convert back with FromLua into Result.Globals after a
+	// run that ends without error, e.g. "ctx" when the caller honours changes the
+	// script made to it.
+	ReadBack []string
 }
 
 // LogLine is one line logged by a run.
@@ -217,11 +221,12 @@ type LogLine struct {
 
 // Result is the outcome of a run.
 type Result struct {
-	Output   any           // first return value, converted with FromLua
-	Logs     []LogLine     // at most MaxLogLines lines plus one "log truncated" line
-	Err      error         // nil, *ScriptError, or an error wrapping ErrTimeout, ErrMemory, ErrCanceled, ErrLimit or ErrClosed
-	Stop     any           // the value given to Run.Stop, if a module stopped the run
-	Duration time.Duration // wall time of Run, including the wait for a free state
+	Output   any            // first return value, converted with FromLua
+	Logs     []LogLine      // at most MaxLogLines lines plus one "log truncated" line
+	Err      error          // nil, *ScriptError, or an error wrapping ErrTimeout, ErrMemory, ErrCanceled, ErrLimit or ErrClosed
+	Globals  map[string]any // the Request.ReadBack globals as the script left them (runs without error only)
+	Stop     any            // the value given to Run.Stop, if a module stopped the run
+	Duration time.Duration  // wall time of Run, including the wait for a free state
 }
 
 // Run executes req.Script in a pooled state. It waits for a free state while

@@ -671,3 +671,36 @@ func TestNestedRun(t *testing.T) {
 		t.Fatalf("after nesting: %#v %v", res.Output, res.Err)
 	}
 }
+
+func TestReadBack(t *testing.T) {
+	e := newEngine(t, Config{Workers: 1})
+	tests := []struct {
+		name string
+		src  string
+		want map[string]any
+		err  bool
+	}{
+		{"changed in place", "ctx.values.total = ctx.values.total * 2; ctx.values.note = 'x'",
+			map[string]any{"ctx": map[string]any{"values": map[string]any{"total": int64(4), "note": "x"}}}, false},
+		{"replaced", "ctx = {values = {}}", map[string]any{"ctx": map[string]any{"values": map[string]any{}}}, false},
+		{"removed", "ctx = nil", map[string]any{"ctx": nil}, false},
+		{"not convertible", "ctx.values.f = function() end", nil, true},
+		{"error", "error('no')", nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := mustCompile(t, e, tc.name, tc.src)
+			res := e.Run(context.Background(), Request{Script: s, ReadBack: []string{"ctx"},
+				Globals: map[string]any{"ctx": map[string]any{"values": map[string]any{"total": int64(2)}}}})
+			if tc.err {
+				if res.Err == nil || res.Globals != nil {
+					t.Fatalf("want an error and no globals, got %v %#v", res.Err, res.Globals)
+				}
+				return
+			}
+			if res.Err != nil || !reflect.DeepEqual(res.Globals, tc.want) {
+				t.Fatalf("globals %#v err %v, want %#v", res.Globals, res.Err, tc.want)
+			}
+		})
+	}
+}

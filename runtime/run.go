@@ -238,6 +238,9 @@ func (w *worker) exec(parent context.Context, req *Request, res *Result) {
 		} else {
 			res.Output = out
 		}
+		if res.Err == nil && len(req.ReadBack) > 0 {
+			res.Globals, res.Err = r.readBack(req.ReadBack)
+		}
 	}
 	if dirty || !w.intact() {
 		w.discard()
@@ -343,4 +346,17 @@ func renderErrorValue(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// readBack converts the named globals of the run's env back to Go values.
+func (r *Run) readBack(names []string) (map[string]any, error) {
+	out := make(map[string]any, len(names))
+	for _, name := range names {
+		v, err := FromLua(r.env.RawGetString(name))
+		if err != nil {
+			return nil, &ScriptError{Name: r.script.name, Message: fmt.Sprintf("cannot convert global %s: %s", name, strings.TrimPrefix(err.Error(), "runtime: ")), Err: err}
+		}
+		out[name] = v
+	}
+	return out, nil
 }

@@ -24,6 +24,9 @@ import (
 
 	"github.com/actionflow/actionflow/core"
 	"github.com/actionflow/actionflow/plugins/actiontrigger"
+	"github.com/actionflow/actionflow/plugins/collectiontrigger"
+	"github.com/actionflow/actionflow/plugins/customaction"
+	"github.com/actionflow/actionflow/plugins/interceptor"
 	"github.com/actionflow/actionflow/plugins/workflow"
 	"github.com/actionflow/actionflow/runtime/lib"
 )
@@ -41,12 +44,12 @@ const (
 	readyPrefix = "actionflow-bench listening on "
 )
 
-// newServerApp builds the app the way cmd/actionflow does: the workflow engine and the
-// post-action trigger, the standard Lua modules, defaults elsewhere.
+// newServerApp builds the app the way cmd/actionflow does: the workflow engine and every
+// trigger plugin, the standard Lua modules, defaults elsewhere.
 func newServerApp(cfg core.Config) (*core.App, error) {
 	cfg.LuaModules = lib.Standard(lib.StdConfig{})
 	wf := workflow.New(workflow.Config{})
-	app, err := core.New(cfg, core.WithPlugins(wf, actiontrigger.New(wf)))
+	app, err := core.New(cfg, core.WithPlugins(wf, interceptor.New(wf), actiontrigger.New(wf), collectiontrigger.New(wf), customaction.New(wf)))
 	if err != nil {
 		return nil, fmt.Errorf("bench server: %w", err)
 	}

@@ -3,6 +3,7 @@
 //	actionflow serve [flags]      start the HTTP server
 //	actionflow lua run FILE       run a workflow script in the sandbox
 //	actionflow lua check FILE     compile a workflow script
+//	actionflow workflows apply    create or update workflows kept as files on a server
 package main
 
 import (
@@ -21,6 +22,9 @@ import (
 
 	"github.com/actionflow/actionflow/core"
 	"github.com/actionflow/actionflow/plugins/actiontrigger"
+	"github.com/actionflow/actionflow/plugins/collectiontrigger"
+	"github.com/actionflow/actionflow/plugins/customaction"
+	"github.com/actionflow/actionflow/plugins/interceptor"
 	"github.com/actionflow/actionflow/plugins/workflow"
 	"github.com/actionflow/actionflow/runtime/lib"
 )
@@ -177,7 +181,7 @@ func serveUntilSignal(app *core.App, log *slog.Logger) int {
 // plugins are the plugins built into the actionflow binary.
 func plugins(wcfg workflow.Config) []core.Plugin {
 	wf := workflow.New(wcfg)
-	return []core.Plugin{wf, actiontrigger.New(wf)}
+	return []core.Plugin{wf, interceptor.New(wf), actiontrigger.New(wf), collectiontrigger.New(wf), customaction.New(wf)}
 }
 
 type stringList []string

@@ -264,6 +264,9 @@ type Event struct {
 	// Stack is the execution stack that led here (loop protection).
 	Stack    []Frame
 	Manually bool
+	// ReadContext asks RunSync for ctx as the script left it (Outcome.Context), for
+	// triggers that let a script change what happens next (request interception).
+	ReadContext bool
 }
 
 func (e *Engine) checkStack(ev Event) error {
@@ -347,7 +350,7 @@ func (e *Engine) RunSync(ctx context.Context, ev Event) (Outcome, error) {
 	if exec.ID, err = e.data.NewID(coll); err != nil {
 		return Outcome{}, err
 	}
-	out := e.run(ctx, ev.Workflow, exec)
+	out := e.runScript(ctx, ev.Workflow, exec, ev.ReadContext)
 	err = e.app.Update(context.WithoutCancel(ctx), func(tx *core.Tx) error {
 		if e.deleteOnStatus(ev.Workflow, *exec.Status) {
 			return nil
@@ -515,6 +518,8 @@ type ChainResult struct {
 	Stopped bool
 	// Reason says which workflow stopped the chain and how, for canceled executions.
 	Reason string
+	// Context is ctx as left by the last resolved event with ReadContext.
+	Context map[string]any
 }
 
 // RunChain runs sync events in order with the rules of the action triggers (API.md §5):
@@ -536,6 +541,9 @@ func (e *Engine) RunChain(ctx context.Context, events []Event) (ChainResult, err
 		exec := out.Execution
 		res.Executions = append(res.Executions, exec)
 		res.Messages = append(res.Messages, exec.Messages...)
+		if out.Context != nil {
+			res.Context = out.Context
+		}
 		switch {
 		case out.Status() == StatusResolved && out.Finished:
 			res.Stopped, res.Reason = true, fmt.Sprintf("workflow %s finished the chain (execution %d)", ev.Workflow.Key, exec.ID)

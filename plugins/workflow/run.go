@@ -49,6 +49,9 @@ type Outcome struct {
 	Execution *Execution
 	// Finished is set when the script called flow.finish(): later workflows are skipped.
 	Finished bool
+	// Context is ctx as the script left it, for events with ReadContext that resolved
+	// (without ctx.workflow and ctx.execution).
+	Context map[string]any
 }
 
 // Status is the execution's final status.
@@ -61,6 +64,12 @@ func (o Outcome) Status() int {
 
 // run executes the workflow's script for exec and fills in its outcome fields.
 func (e *Engine) run(ctx context.Context, wf *Workflow, exec *Execution) Outcome {
+	return e.runScript(ctx, wf, exec, false)
+}
+
+// runScript is run that, with readCtx, also returns ctx as the script left it
+// (Outcome.Context) when the script resolves.
+func (e *Engine) runScript(ctx context.Context, wf *Workflow, exec *Execution, readCtx bool) Outcome {
 	exec.StartedAt = now()
 	exec.Status = intp(StatusStarted)
 	script, err := e.compiled(wf)
@@ -84,12 +93,16 @@ func (e *Engine) run(ctx context.Context, wf *Workflow, exec *Execution) Outcome
 	}
 	luaCtx["workflow"] = map[string]any{"id": int64(wf.ID), "key": wf.Key, "title": wf.Title}
 	luaCtx["execution"] = map[string]any{"id": int64(exec.ID)}
-	res := e.lua.Run(ctx, runtime.Request{
+	req := runtime.Request{
 		Script:  script,
 		Globals: map[string]any{"ctx": luaCtx},
 		Timeout: time.Duration(wf.Options.Timeout) * time.Millisecond,
 		Host:    st,
-	})
+	}
+	if readCtx {
+		req.ReadBack = []string{"ctx"}
+	}
+	res := e.lua.Run(ctx, req)
 	exec.FinishedAt = now()
 	exec.Messages = st.messages
 	exec.Logs = make([]LogLine, len(res.Logs))
@@ -119,6 +132,14 @@ func (e *Engine) run(ctx context.Context, wf *Workflow, exec *Execution) Outcome
 	case res.Err == nil:
 		exec.Status = intp(StatusResolved)
 		exec.Output = res.Output
+		if readCtx {
+			out.Context, _ = res.Globals["ctx"].(map[string]any)
+			if out.Context == nil {
+				out.Context = map[string]any{}
+			}
+			delete(out.Context, "workflow")
+			delete(out.Context, "execution")
+		}
 	case errors.Is(res.Err, runtime.ErrTimeout):
 		exec.Status = intp(StatusAborted)
 		exec.Reason = "timeout"

@@ -1,0 +1,271 @@
+// Package interceptor is the pre-action trigger (type "request-interception", API.md §6):
+// workflows that run before a create, update or destroy and decide whether it happens.
+//
+// Config: collection (required), global (default false), actions (any of "create",
+// "update", "destroy"; used when global). Local workflows run when the request names their
+// key in ?triggerWorkflows=; global ones on every listed action of their collection. Order:
+// listed local workflows in list order, then global ones. They are always synchronous,
+// whatever their sync flag says, and run before the action, outside its transaction.
+//
+// The script sees ctx.user (desensitised), ctx.roleName and
+// ctx.params = {filterByTk, filter, values}. flow.fail(msg) → 400 with msg, nothing
+// written; flow.finish() → 200 with the messages only, nothing written, later workflows
+// skipped; a Lua error or timeout → 500 with a generic message, nothing written. When
+// every script resolves, the action runs with ctx.params.values as the last script left
+// it, validated like any request: a script can fix or fill values but never bypass field
+// types, required fields or permissions. Each workflow sees the values the one before it
+// left. Only values are read back; changes to filterByTk and filter are ignored.
+//
+//	wf := workflow.New(workflow.Config{})
+//	app, _ := core.New(cfg, core.WithPlugins(wf, interceptor.New(wf)))
+package interceptor
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/core/query"
+	"github.com/actionflow/actionflow/plugins/workflow"
+)
+
+// Type is the trigger type name.
+const Type = "request-interception"
+
+// Plugin is the pre-action trigger plugin.
+type Plugin struct {
+	wf   *workflow.Engine
+	data *core.Data
+}
+
+// New makes the plugin for a workflow engine.
+func New(wf *workflow.Engine) *Plugin { return &Plugin{wf: wf} }
+
+// Name implements core.Plugin.
+func (p *Plugin) Name() string { return "interceptor" }
+
+// Init implements core.Plugin.
+func (p *Plugin) Init(h *core.Host) error {
+	p.data = h.Data()
+	if err := p.wf.RegisterTrigger(trigger{p}); err != nil {
+		return err
+	}
+	if err := h.Hook(core.BeforeAction, core.Hook{ID: "interceptor.run", Fn: p.intercept}); err != nil {
+		return err
+	}
+	// The interceptors' messages lead the response of the action they let through.
+	return h.Hook(core.AfterAction, core.Hook{ID: "interceptor.messages", Priority: -200, Fn: p.addMessages})
+}
+
+const messagesKey = "interceptor.messages"
+
+// interceptable reports whether an action can be intercepted.
+func interceptable(action string) bool {
+	return action == "create" || action == "update" || action == "destroy"
+}
+
+// intercept runs the workflows that apply to this action, in order.
+func (p *Plugin) intercept(ac *core.ActionContext) error {
+	if ac.Collection == nil || ac.Collection.System || !interceptable(ac.Action) {
+		return nil
+	}
+	wfs := p.selectWorkflows(ac)
+	if len(wfs) == 0 {
+		return nil
+	}
+	users, err := p.data.Collection(core.UsersCollection)
+	if err != nil {
+		return err
+	}
+	user := core.Desensitize(users, ac.User)
+	filter, err := rawFilter(&ac.Params)
+	if err != nil {
+		return err
+	}
+	var filterByTk any
+	if ac.Params.ID > 0 {
+		filterByTk = int64(ac.Params.ID)
+	} else if ac.Params.FilterByTk != "" {
+		filterByTk = ac.Params.FilterByTk
+	}
+	values := any(ac.Params.Values)
+	if ac.Params.Values == nil {
+		values = map[string]any{}
+	}
+	var messages []core.Message
+	for _, w := range wfs {
+		ev := workflow.Event{Workflow: w, ReadContext: true, Context: map[string]any{
+			"user": user, "roleName": ac.Role,
+			"params": map[string]any{"filterByTk": filterByTk, "filter": filter, "values": values},
+		}}
+		res, err := p.wf.RunChain(ac.Context(), []workflow.Event{ev})
+		messages = append(messages, res.Messages...)
+		if err != nil {
+			return withMessages(err, messages)
+		}
+		if res.Stopped { // flow.finish(): answer with the messages, write nothing
+			ac.Result = &core.Result{Messages: messages}
+			return core.ErrSkipAction
+		}
+		if res.Context == nil { // skipped by loop protection
+			continue
+		}
+		params, _ := res.Context["params"].(map[string]any)
+		values = params["values"]
+	}
+	switch v := values.(type) {
+	case map[string]any:
+		ac.Params.Values = v
+	case nil:
+		ac.Params.Values = nil
+	default:
+		return core.BadRequest("values", "a request-interception workflow left ctx.params.values as %s, not an object", kind(v))
+	}
+	if len(messages) > 0 {
+		ac.Set(messagesKey, messages)
+	}
+	return nil
+}
+
+// withMessages adds the earlier workflows' messages to a 400 from flow.fail, as the
+// post-action trigger does.
+func withMessages(err error, messages []core.Message) error {
+	var e *core.Error
+	if errors.As(err, &e) && e.Status == http.StatusBadRequest && len(messages) > 0 {
+		e.Extra = messages
+	}
+	return err
+}
+
+func (p *Plugin) addMessages(ac *core.ActionContext) error {
+	if m, ok := ac.Value(messagesKey).([]core.Message); ok {
+		ac.Result.Messages = append(m, ac.Result.Messages...)
+	}
+	return nil
+}
+
+// selectWorkflows picks listed local workflows in list order, then the global ones.
+func (p *Plugin) selectWorkflows(ac *core.ActionContext) []*workflow.Workflow {
+	raw := ac.Params.Get("triggerWorkflows")
+	globals := p.wf.Enabled(Type)
+	if raw == "" && len(globals) == 0 {
+		return nil
+	}
+	var out []*workflow.Workflow
+	seen := map[string]bool{}
+	for _, item := range strings.Split(raw, ",") {
+		key, _, _ := strings.Cut(strings.TrimSpace(item), "!")
+		if key = strings.TrimSpace(key); key == "" || seen[key] {
+			continue
+		}
+		seen[key] = true
+		w, ok := p.wf.ByKey(key)
+		if !ok || w.Type != Type || w.ConfigBool("global") || w.ConfigString("collection") != ac.Collection.Name {
+			continue
+		}
+		out = append(out, w)
+	}
+	for _, w := range globals {
+		if w.ConfigBool("global") && w.ConfigString("collection") == ac.Collection.Name && contains(w.ConfigStrings("actions"), ac.Action) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// rawFilter is the request's filter as plain JSON values (it was validated when the
+// request was decoded).
+func rawFilter(p *core.Params) (any, error) {
+	if raw := p.Get("filter"); raw != "" {
+		var v any
+		if err := json.Unmarshal([]byte(raw), &v); err != nil {
+			return nil, core.BadRequest("filter", "invalid JSON: %v", err)
+		}
+		return v, nil
+	}
+	m, err := query.ParseBracket("filter", p.Query)
+	if err != nil {
+		return nil, core.BadRequest("filter", "%v", err)
+	}
+	if m == nil {
+		return nil, nil
+	}
+	return m, nil
+}
+
+func kind(v any) string {
+	switch v.(type) {
+	case []any:
+		return "a list"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	default:
+		return "a number"
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// trigger is the "request-interception" trigger type.
+type trigger struct{ p *Plugin }
+
+func (trigger) Type() string { return Type }
+
+// AlwaysSync implements workflow.SyncOnly: interception decides the response.
+func (trigger) AlwaysSync() bool { return true }
+
+// ValidateConfig checks collection (required, existing, not a system one), global and
+// actions.
+func (t trigger) ValidateConfig(_ *core.Tx, cfg map[string]any) error {
+	name, _ := cfg["collection"].(string)
+	if name == "" {
+		return core.BadRequest("config", "collection is required")
+	}
+	c, err := t.p.data.Collection(name)
+	if err != nil || c.System {
+		return core.BadRequest("config", "collection %q does not exist or is a system collection", name)
+	}
+	if g, ok := cfg["global"]; ok {
+		if _, isBool := g.(bool); !isBool {
+			return core.BadRequest("config", "global must be true or false")
+		}
+	}
+	if a, ok := cfg["actions"]; ok && a != nil {
+		list, ok := a.([]any)
+		if !ok {
+			return core.BadRequest("config", `actions must be a list of "create", "update" and "destroy"`)
+		}
+		for _, x := range list {
+			if s, _ := x.(string); !interceptable(s) {
+				return core.BadRequest("config", `actions: %v is not "create", "update" or "destroy"`, x)
+			}
+		}
+	}
+	return nil
+}
+
+// ManualContext builds {user, roleName, params} for workflows:execute from
+// {"values", "filterByTk", "filter", "userId", "roleName"}.
+func (t trigger) ManualContext(tx *core.Tx, _ *workflow.Workflow, values map[string]any) (map[string]any, error) {
+	user, role, err := t.p.wf.ManualUser(tx, values)
+	if err != nil {
+		return nil, err
+	}
+	v := values["values"]
+	if v == nil {
+		v = map[string]any{}
+	}
+	return map[string]any{"user": user, "roleName": role,
+		"params": map[string]any{"filterByTk": values["filterByTk"], "filter": values["filter"], "values": v}}, nil
+}
