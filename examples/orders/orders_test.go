@@ -18,6 +18,8 @@ import (
 
 	"github.com/actionflow/actionflow/core"
 	"github.com/actionflow/actionflow/plugins/actiontrigger"
+	"github.com/actionflow/actionflow/plugins/collectiontrigger"
+	"github.com/actionflow/actionflow/plugins/interceptor"
 	"github.com/actionflow/actionflow/plugins/workflow"
 	"github.com/actionflow/actionflow/runtime/lib"
 )
@@ -31,7 +33,10 @@ const (
 	notificationsDef  = `{"name":"notifications","fields":[{"name":"text","type":"string"},{"name":"orderId","type":"integer"}]}`
 	customerBody      = `{"name":"Ada Lovelace","email":"ada@example.com"}`
 	badOrderBody      = `{"customerId":1,"item":"teapot","quantity":0}`
-	goodOrderBody     = `{"customerId":1,"item":"teapot","quantity":2,"total":39.8}`
+	goodOrderBody     = `{"customerId":1,"item":"teapot","quantity":2}`
+	unknownItemBody   = `{"customerId":1,"item":"spaceship","quantity":1}`
+	shipPath          = "/api/orders:update?filterByTk=2"
+	shipBody          = `{"status":"shipped"}`
 	createOrderPath   = "/api/orders:create?triggerWorkflows=validate-order"
 	ordersListPath    = "/api/orders:list?fields=id,item,quantity,status"
 	notificationsPath = "/api/notifications:list?fields=id,text,orderId"
@@ -76,6 +81,8 @@ func TestREADMEShowsTheseRequests(t *testing.T) {
 		{"customer", "localhost:13000/api/customers:create -H \"Authorization: Bearer $TOKEN\" -d '" + customerBody + "'"},
 		{"bad order", `"localhost:13000` + createOrderPath + `" -H "Authorization: Bearer $TOKEN" -d '` + badOrderBody + "'"},
 		{"good order", `"localhost:13000` + createOrderPath + `" -H "Authorization: Bearer $TOKEN" -d '` + goodOrderBody + "'"},
+		{"unknown item", `"localhost:13000` + createOrderPath + `" -H "Authorization: Bearer $TOKEN" -d '` + unknownItemBody + "'"},
+		{"ship", `"localhost:13000` + shipPath + `" -H "Authorization: Bearer $TOKEN" -d '` + shipBody + "'"},
 		{"orders list", `"localhost:13000` + ordersListPath + `"`},
 		{"executions", "localhost:13000/api/executions:list -H \"Authorization: Bearer $TOKEN\" --data-urlencode 'filter=" + executionsFilter +
 			"' --data-urlencode 'sort=id' --data-urlencode 'fields=" + executionsFields + "'"},
@@ -90,8 +97,8 @@ func TestREADMEShowsTheseRequests(t *testing.T) {
 	}
 }
 
-// server is the README's server, in process: the workflow engine and the post-action
-// trigger with the standard Lua modules, as "actionflow serve" builds it, on a loopback
+// server is the README's server, in process: the workflow engine and the triggers the
+// example uses, with the standard Lua modules, as "actionflow serve" builds it, on a loopback
 // listener so that the real "workflows apply" command can reach it.
 type server struct {
 	t     *testing.T
@@ -103,7 +110,7 @@ func newServer(t *testing.T) *server {
 	t.Helper()
 	wf := workflow.New(workflow.Config{Workers: 2, SweepInterval: time.Hour})
 	app, err := core.New(core.Config{InMemory: true, BcryptCost: 4, RootPassword: rootPassword, LuaModules: lib.Standard(lib.StdConfig{})},
-		core.WithPlugins(wf, actiontrigger.New(wf)))
+		core.WithPlugins(wf, interceptor.New(wf), actiontrigger.New(wf), collectiontrigger.New(wf)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,16 +243,16 @@ func TestWalkthrough(t *testing.T) {
 
 	t.Run("apply the workflow files, twice", func(t *testing.T) {
 		out := applyWorkflows(t, bin, root, s.url)
-		if out != "created notify-order (id 1)\ncreated validate-order (id 2)\n" {
+		if out != "created check-order (id 1)\ncreated notify-order (id 2)\ncreated order-shipped (id 3)\ncreated validate-order (id 4)\n" {
 			t.Fatalf("first apply:\n%s", out)
 		}
 		shown(t, out)
 		out = applyWorkflows(t, bin, root, s.url)
-		if out != "unchanged notify-order\nunchanged validate-order\n" {
+		if out != "unchanged check-order\nunchanged notify-order\nunchanged order-shipped\nunchanged validate-order\n" {
 			t.Fatalf("second apply:\n%s", out)
 		}
 		shown(t, out)
-		for _, key := range []string{"validate-order", "notify-order"} {
+		for _, key := range []string{"check-order", "validate-order", "notify-order", "order-shipped"} {
 			q := url.Values{"filter": {`{"key":"` + key + `"}`}}
 			list, _ := s.must(200, "GET", "/api/workflows:list?"+q.Encode(), "")
 			if vs := list["data"].([]any); len(vs) != 1 || vs[0].(map[string]any)["enabled"] != true {
@@ -277,15 +284,27 @@ func TestWalkthrough(t *testing.T) {
 	})
 
 	var goodID json.Number
-	t.Run("a good order is a 200 with the workflow's message", func(t *testing.T) {
+	t.Run("a good order is a 200 with the total filled in and the workflow's message", func(t *testing.T) {
 		out, raw := s.must(200, "POST", createOrderPath, goodOrderBody)
 		order := out["data"].(map[string]any)
 		goodID = order["id"].(json.Number)
 		msgs, _ := out["messages"].([]any)
-		if order["status"] != "new" || len(msgs) != 1 || msgs[0].(map[string]any)["message"] != "order "+goodID.String()+" accepted: 2 x teapot" {
+		if order["status"] != "new" || order["total"] != json.Number("39.8") || len(msgs) != 1 || msgs[0].(map[string]any)["message"] != "order "+goodID.String()+" accepted: 2 x teapot" {
 			t.Fatalf("answer = %s", raw)
 		}
 		shown(t, raw)
+	})
+
+	t.Run("an unknown item is refused before anything is written", func(t *testing.T) {
+		out, raw := s.must(400, "POST", createOrderPath, unknownItemBody)
+		if errs := out["errors"].([]any); errs[0].(map[string]any)["message"] != "we do not sell spaceship" {
+			t.Fatalf("answer = %s", raw)
+		}
+		shown(t, raw)
+		list, _ := s.must(200, "GET", ordersListPath, "")
+		if n := len(list["data"].([]any)); n != 2 {
+			t.Fatalf("%d orders after a refused create", n)
+		}
 	})
 
 	t.Run("the executions", func(t *testing.T) {
@@ -331,15 +350,43 @@ func TestWalkthrough(t *testing.T) {
 		shown(t, raw)
 	})
 
-	t.Run("the notification names the customer", func(t *testing.T) {
-		out, raw := s.must(200, "GET", notificationsPath, "")
-		list := out["data"].([]any)
-		if len(list) != 1 {
+	t.Run("shipping the order fires the collection event", func(t *testing.T) {
+		if goodID.String() != strings.TrimPrefix(shipPath, "/api/orders:update?filterByTk=") {
+			t.Fatalf("the README ships order %s, the good order is %s", shipPath, goodID)
+		}
+		out, raw := s.must(200, "POST", shipPath, shipBody)
+		if recs := out["data"].([]any); len(recs) != 1 || recs[0].(map[string]any)["status"] != "shipped" {
+			t.Fatalf("answer = %s", raw)
+		}
+		shown(t, raw)
+		// Shipping again changes nothing: the status did not change, the event does not fire.
+		s.must(200, "POST", shipPath, shipBody)
+	})
+
+	t.Run("the notifications name the customer", func(t *testing.T) {
+		deadline := time.Now().Add(30 * time.Second) // a guard: the async run is waited for, not timed
+		var list []any
+		var raw string
+		for {
+			var out map[string]any
+			out, raw = s.must(200, "GET", notificationsPath, "")
+			list = out["data"].([]any)
+			if len(list) >= 2 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if len(list) != 2 {
 			t.Fatalf("notifications = %s", raw)
 		}
-		n := list[0].(map[string]any)
-		if !strings.Contains(n["text"].(string), customerName) || n["orderId"] != goodID {
-			t.Fatalf("notification = %v", n)
+		for _, x := range list {
+			n := x.(map[string]any)
+			if !strings.Contains(n["text"].(string), customerName) || n["orderId"] != goodID {
+				t.Fatalf("notification = %v", n)
+			}
+		}
+		if text := list[1].(map[string]any)["text"]; text != "order "+goodID.String()+" for "+customerName+" shipped (was new)" {
+			t.Fatalf("shipping notification = %v", text)
 		}
 		shown(t, raw)
 	})
