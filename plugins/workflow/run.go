@@ -105,6 +105,9 @@ func (e *Engine) runScript(ctx context.Context, wf *Workflow, exec *Execution, r
 	res := e.lua.Run(ctx, req)
 	exec.FinishedAt = now()
 	exec.Messages = st.messages
+	if exec.Messages == nil {
+		exec.Messages = []core.Message{}
+	}
 	exec.Logs = make([]LogLine, len(res.Logs))
 	for i, l := range res.Logs {
 		exec.Logs[i] = LogLine{Level: l.Level, Message: l.Message, Time: core.FormatTime(l.Time)}
