@@ -1,0 +1,119 @@
+package actiontrigger_test
+
+import (
+	"fmt"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/core/coretest"
+	"github.com/actionflow/actionflow/plugins/actiontrigger"
+	"github.com/actionflow/actionflow/plugins/workflow"
+)
+
+// newSerialEnv is newEnv with a single async worker, so that queue order is observable.
+func newSerialEnv(t *testing.T) *env {
+	t.Helper()
+	wf := workflow.New(workflow.Config{Workers: 1, SweepInterval: time.Hour})
+	s := coretest.New(t, core.Config{}, core.WithPlugins(wf, actiontrigger.New(wf)))
+	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string"},{"name":"views","type":"integer"}]}`)
+	s.Collection(`{"name":"logs","fields":[{"name":"text","type":"string"}]}`)
+	return &env{Server: s, t: t}
+}
+
+// waitStatus waits until execution id has status want (nil for queued).
+func (e *env) waitStatus(id int64, want int64) map[string]any {
+	e.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		x := e.Get(fmt.Sprintf("/api/executions:get?filterByTk=%d", id), e.Root).Must(e.t, 200).Obj(e.t)
+		if status(x) == want {
+			return x
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("execution %d has status %v, want %d", id, x["status"], want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestAsyncRunsInEnqueueOrder(t *testing.T) {
+	e := newSerialEnv(t)
+	key := e.workflow(map[string]any{"config": map[string]any{"collection": "posts"},
+		"script": `require("db").create("logs", {text = ctx.data.title})`})
+	for i := 0; i < 20; i++ {
+		e.Post("/api/posts:create?triggerWorkflows="+key, e.Root, map[string]any{"title": fmt.Sprint(i)}).Must(t, 200)
+	}
+	e.waitFinal(key, 20)
+	logs := e.Get("/api/logs:list?sort=id&pageSize=100", e.Root).Must(t, 200).List(t)
+	for i, l := range logs {
+		if l["text"] != fmt.Sprint(i) {
+			t.Fatalf("run %d wrote %v: not FIFO (%v)", i, l["text"], logs)
+		}
+	}
+}
+
+func TestAsyncOutcomesAndCancel(t *testing.T) {
+	e := newSerialEnv(t)
+	spin := e.workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "options": map[string]any{"timeout": 60000},
+		"script": "while true do end"})
+	slow := e.workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "options": map[string]any{"timeout": 50},
+		"script": "while true do end"})
+	broken := e.workflow(map[string]any{"config": map[string]any{"collection": "posts"},
+		"script": "local n = 1\nlocal x = nil\nreturn x.field"})
+	after := e.workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "script": "return 'ran'"})
+
+	execID := func(key string) int64 {
+		list := e.executions(key)
+		return coretest.ID(t, list[len(list)-1])
+	}
+	cancel := func(id int64) {
+		t.Helper()
+		e.Post(fmt.Sprintf("/api/executions:cancel?filterByTk=%d", id), e.Root, nil).Must(t, 200)
+	}
+
+	t.Run("cancel a queued and a running execution", func(t *testing.T) {
+		e.Post("/api/posts:create?triggerWorkflows="+spin, e.Root, map[string]any{"title": "a"}).Must(t, 200)
+		e.Post("/api/posts:create?triggerWorkflows="+after, e.Root, map[string]any{"title": "b"}).Must(t, 200)
+		running, queued := execID(spin), execID(after)
+		e.waitStatus(running, 0)
+		// The only worker is busy: the second one waits in the queue.
+		if x := e.Get(fmt.Sprintf("/api/executions:get?filterByTk=%d", queued), e.Root).Must(t, 200).Obj(t); x["status"] != nil {
+			t.Fatalf("second execution is not queued: %v", x["status"])
+		}
+		cancel(queued)
+		if x := e.waitStatus(queued, -3); x["output"] != nil {
+			t.Fatalf("a canceled queued execution ran: %v", x)
+		}
+		cancel(running)
+		x := e.waitStatus(running, -3)
+		if x["reason"] != "manual_cancel" {
+			t.Fatalf("reason %v", x["reason"])
+		}
+		// The worker is free again.
+		e.Post("/api/posts:create?triggerWorkflows="+after, e.Root, map[string]any{"title": "c"}).Must(t, 200)
+		if x := e.waitStatus(execID(after), 1); x["output"] != "ran" {
+			t.Fatalf("output %v", x["output"])
+		}
+		e.Post(fmt.Sprintf("/api/executions:cancel?filterByTk=%d", running), e.Root, nil).Must(t, 400)
+	})
+	t.Run("timeout aborts with status -3", func(t *testing.T) {
+		e.Post("/api/posts:create?triggerWorkflows="+slow, e.Root, map[string]any{"title": "d"}).Must(t, 200)
+		x := e.waitStatus(execID(slow), -3)
+		if x["reason"] != "timeout" {
+			t.Fatalf("reason %v", x["reason"])
+		}
+	})
+	t.Run("a Lua error is status -2 with its line", func(t *testing.T) {
+		e.Post("/api/posts:create?triggerWorkflows="+broken, e.Root, map[string]any{"title": "e"}).Must(t, 200)
+		x := e.waitStatus(execID(broken), -2)
+		if errv, _ := x["error"].(map[string]any); coretest.Num(errv["line"]) != 3 {
+			t.Fatalf("error %v", x["error"])
+		}
+	})
+	t.Run("unknown execution", func(t *testing.T) {
+		e.Post("/api/executions:cancel?filterByTk=99999", e.Root, nil).Must(t, 404)
+		e.Get("/api/executions:list?filter="+url.QueryEscape(`{"nope":1}`), e.Root).Must(t, 400)
+	})
+}
