@@ -251,8 +251,8 @@ func TestSync(t *testing.T) {
 			t.Fatal("record not saved")
 		}
 		x := e.waitFinal(fail, 1)[0]
-		if status(x) != -1 {
-			t.Fatalf("status = %v", x["status"])
+		if errv, _ := x["error"].(map[string]any); status(x) != -1 || coretest.Num(errv["line"]) != 3 {
+			t.Fatalf("status = %v, error = %v (flow.fail is on line 3)", x["status"], x["error"])
 		}
 		// The async workflow after it was queued with the record, then canceled.
 		y := e.waitFinal(async, 1)[0]

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,7 +43,10 @@ func (e *Engine) Note(execID uint64, level, msg string) {
 }
 
 // stop values of flow.fail and flow.finish.
-type failStop struct{ message string }
+type failStop struct {
+	message string
+	line    int // where the script called flow.fail
+}
 type finishStop struct{}
 
 // Outcome is how a run ended, for triggers deciding a response.
@@ -122,7 +127,7 @@ func (e *Engine) runScript(ctx context.Context, wf *Workflow, exec *Execution, r
 	switch stop := res.Stop.(type) {
 	case failStop:
 		exec.Status = intp(StatusFailed)
-		exec.Error = &ExecError{Message: stop.message}
+		exec.Error = &ExecError{Message: stop.message, Line: stop.line}
 		return out
 	case finishStop:
 		exec.Status = intp(StatusResolved)
@@ -161,6 +166,21 @@ func (e *Engine) runScript(ctx context.Context, wf *Workflow, exec *Execution, r
 	return out
 }
 
+// callerLine is the line of the Lua code that called the running Go function (0 when
+// unknown).
+func callerLine(L *lua.LState) int {
+	where := strings.TrimSuffix(strings.TrimSpace(L.Where(1)), ":")
+	i := strings.LastIndexByte(where, ':')
+	if i < 0 {
+		return 0
+	}
+	n, err := strconv.Atoi(where[i+1:])
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
 // flowModule is the Lua module "flow" (also a global): message, fail, finish.
 func flowModule() runtime.Module {
 	return runtime.Module{
@@ -179,7 +199,7 @@ func flowModule() runtime.Module {
 			}))
 			L.SetField(t, "fail", L.NewFunction(func(L *lua.LState) int {
 				msg := L.OptString(1, "workflow failed")
-				r.Stop(L, failStop{message: truncate(msg, 4096)})
+				r.Stop(L, failStop{message: truncate(msg, 4096), line: callerLine(L)})
 				return 0
 			}))
 			L.SetField(t, "finish", L.NewFunction(func(L *lua.LState) int {
