@@ -34,7 +34,7 @@ func layer(pkg string) (int, bool) {
 }
 
 // TestImportsPointDown fails when an import points up the house, or when a plugin imports
-// another plugin than the workflow engine.
+// another plugin than the workflow engine (its tests may).
 func TestImportsPointDown(t *testing.T) {
 	root, err := filepath.Abs("..")
 	if err != nil {
@@ -80,7 +80,8 @@ func TestImportsPointDown(t *testing.T) {
 			if to > from {
 				t.Errorf("%s (%s) imports %s: imports must point down (cmd, examples → plugins → core → runtime → store)", filepath.Base(path), rel, dep)
 			}
-			if from == 4 && to == 4 {
+			// Tests of a plugin may assemble it with others, as an app would.
+			if from == 4 && to == 4 && !strings.HasSuffix(path, "_test.go") {
 				mine := strings.Split(rel, "/")
 				theirs := strings.Split(dep, "/")
 				if len(mine) > 1 && len(theirs) > 1 && mine[1] != theirs[1] && theirs[1] != "workflow" {
