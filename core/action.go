@@ -38,6 +38,9 @@ type Action struct {
 	Authenticated bool
 	// AllowGET lets a TxNone or TxWrite action answer GET too.
 	AllowGET bool
+	// MultiID lets filterByTk name several records ("1,2"): Params.ID is then 0 and the
+	// handler reads Params.FilterByTk or Params.All("filterByTk") itself.
+	MultiID bool
 }
 
 // Result is what an action answers: rendered as {"data", "meta", "messages"}.

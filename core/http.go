@@ -123,7 +123,7 @@ func (a *App) prepare(ctx *fasthttp.RequestCtx, reqID string) (*preparedAction, 
 			return nil, err
 		}
 	}
-	if err := a.decodeParams(ctx, ac, tk); err != nil {
+	if err := a.decodeParams(ctx, ac, tk, act.MultiID); err != nil {
 		return nil, err
 	}
 	return pa, nil
@@ -198,8 +198,9 @@ func checkMethod(ac *ActionContext, act Action) error {
 	return MethodNotAllowed(ac.Method, ac.Resource, ac.Action)
 }
 
-// decodeParams reads the query string and body into ac.Params.
-func (a *App) decodeParams(ctx *fasthttp.RequestCtx, ac *ActionContext, tk string) error {
+// decodeParams reads the query string and body into ac.Params; multi lets filterByTk be a
+// comma-separated list of ids (Action.MultiID).
+func (a *App) decodeParams(ctx *fasthttp.RequestCtx, ac *ActionContext, tk string, multi bool) error {
 	p := &ac.Params
 	p.RawQuery = string(ctx.URI().QueryString())
 	ctx.QueryArgs().VisitAll(func(k, v []byte) {
@@ -222,7 +223,7 @@ func (a *App) decodeParams(ctx *fasthttp.RequestCtx, ac *ActionContext, tk strin
 	}
 	if p.FilterByTk != "" {
 		id, ok := parseID(p.FilterByTk)
-		if !ok {
+		if !ok && !(multi && strings.Contains(p.FilterByTk, ",")) {
 			return BadRequest("filterByTk", "%q is not a record id", truncate(p.FilterByTk, 40))
 		}
 		p.ID = id

@@ -3,9 +3,9 @@
 // writes alike.
 //
 // Config: collection, mode (create=1, update=2, destroy=4; combine by adding), changed (on
-// update, fire only if one of these fields changed), condition (a filter the record must
-// match), appends. The script sees ctx.data (the record; on destroy, the record removed)
-// and, on update, ctx.previous.
+// update, fire only if one of these fields changed; a belongsTo field counts as its foreign
+// key), condition (a filter the record must match), appends. The script sees ctx.data (the
+// record; on destroy, the record removed) and, on update, ctx.previous.
 //
 // Async executions are queued in the same transaction as the write. A sync workflow runs
 // right after the write commits: it cannot roll the write back, and its outcome does not
@@ -134,7 +134,7 @@ func (p *Plugin) matches(tx *core.Tx, w *workflow.Workflow, ev *core.RecordEvent
 		return false, nil
 	}
 	if ev.Kind == core.EventUpdate {
-		if changed := w.ConfigStrings("changed"); len(changed) > 0 && !anyChanged(changed, ev.Previous, ev.Record) {
+		if changed := w.ConfigStrings("changed"); len(changed) > 0 && !anyChanged(ev.Collection, changed, ev.Previous, ev.Record) {
 			return false, nil
 		}
 	}
@@ -152,8 +152,13 @@ func (p *Plugin) matches(tx *core.Tx, w *workflow.Workflow, ev *core.RecordEvent
 	return true, nil
 }
 
-func anyChanged(fields []string, prev, cur core.Record) bool {
+// anyChanged reports whether one of the fields differs between prev and cur; a belongsTo
+// field is compared by its foreign key.
+func anyChanged(c *core.Collection, fields []string, prev, cur core.Record) bool {
 	for _, f := range fields {
+		if fd, ok := c.Field(f); ok && fd.Type == core.TypeBelongsTo {
+			f = fd.ForeignKey
+		}
 		if !core.EqualValues(prev[f], cur[f]) {
 			return true
 		}
@@ -188,8 +193,8 @@ func (t trigger) ValidateConfig(_ *core.Tx, cfg map[string]any) error {
 		for _, x := range list {
 			s, _ := x.(string)
 			f, ok := c.Field(s)
-			if !ok || !f.Stored() {
-				return core.BadRequest("config", "changed: %v is not a field of %s", x, name)
+			if !ok || !f.Stored() && f.Type != core.TypeBelongsTo {
+				return core.BadRequest("config", "changed: %v is not a field of %s (to-many associations cannot be watched)", x, name)
 			}
 		}
 	}

@@ -8,12 +8,16 @@
 // A workflow answers on the collection route when its config.collection is that collection,
 // and on workflows:trigger when it has no collection. Sync workflows run in order with the
 // post-action rules (flow.fail → 400, error → 500, flow.finish skips the rest); async ones are
-// queued after them. The answer is {"data":{"executions":[{"id","status"}]}, "messages"}.
+// queued after them (when a sync one finishes or fails the chain, they are kept as canceled,
+// status -4, with the reason). The answer is {"data":{"executions":[{"id","status"}]}, "messages"}.
+// A body, when present, must be a JSON object; filterByTk may list ids (1,2, filterByTk[]=1
+// or the last path segment), each record counted once.
 // The collection route needs the role's "get" permission on the collection; workflows:trigger
 // is open to every signed-in user.
 package customaction
 
 import (
+	"context"
 	"strings"
 
 	"github.com/actionflow/actionflow/core"
@@ -41,7 +45,7 @@ func (p *Plugin) Init(h *core.Host) error {
 	if err := p.wf.RegisterTrigger(trigger{p}); err != nil {
 		return err
 	}
-	if err := h.CollectionAction("trigger", core.Action{Tx: core.TxNone, Permission: "get", Handler: p.serve}); err != nil {
+	if err := h.CollectionAction("trigger", core.Action{Tx: core.TxNone, Permission: "get", MultiID: true, Handler: p.serve}); err != nil {
 		return err
 	}
 	return h.Resource(workflow.WorkflowsCollection, map[string]core.Action{
@@ -82,6 +86,9 @@ func (p *Plugin) serve(ac *core.ActionContext) error {
 
 	values := ac.Params.Values
 	if values == nil {
+		if len(ac.Params.Body) > 0 {
+			return core.BadRequest("body", "must be a JSON object")
+		}
 		values = map[string]any{}
 	}
 	users, err := p.data.Collection(core.UsersCollection)
@@ -109,46 +116,71 @@ func (p *Plugin) serve(ac *core.ActionContext) error {
 			async = append(async, ev)
 		}
 	}
-	res, err := p.wf.RunChain(ac.Context(), sync)
-	if err != nil {
-		return err
-	}
+	res, chainErr := p.wf.RunChain(ac.Context(), sync)
 	execs := make([]any, 0, len(wfs))
 	for _, x := range res.Executions {
 		execs = append(execs, map[string]any{"id": x.ID, "status": x.Status})
 	}
-	if !res.Stopped && len(async) > 0 {
-		var ids []uint64
-		err := ac.App().Update(ac.Context(), func(tx *core.Tx) error {
-			ids = ids[:0]
-			for _, ev := range async {
-				id, ok, err := p.wf.EnqueueOrNote(tx, ev)
-				if err != nil {
-					return err
-				}
-				if ok {
-					ids = append(ids, id)
-				}
-			}
-			return nil
-		})
-		if err != nil {
+	// Async workflows are queued even when a sync one ended the chain: skipped, they are
+	// kept as canceled with the reason, as the post-action trigger does.
+	ids, err := p.enqueue(ac, async)
+	if err != nil {
+		return err
+	}
+	if res.Stopped {
+		if err := p.wf.Cancel(context.WithoutCancel(ac.Context()), ids, res.Reason); err != nil {
 			return err
 		}
+	} else {
 		p.wf.Dispatch(ids...)
-		for _, id := range ids {
-			execs = append(execs, map[string]any{"id": id, "status": nil})
+	}
+	if chainErr != nil {
+		return chainErr
+	}
+	for _, id := range ids {
+		var status any
+		if res.Stopped {
+			status = workflow.StatusCanceled
 		}
+		execs = append(execs, map[string]any{"id": id, "status": status})
 	}
 	ac.Result = &core.Result{Data: map[string]any{"executions": execs}, Messages: res.Messages}
 	return nil
+}
+
+// enqueue queues the async events in one transaction and returns the ids queued (loop
+// protection may skip some).
+func (p *Plugin) enqueue(ac *core.ActionContext, events []workflow.Event) ([]uint64, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	var ids []uint64
+	err := ac.App().Update(ac.Context(), func(tx *core.Tx) error {
+		ids = ids[:0]
+		for _, ev := range events {
+			id, ok, err := p.wf.EnqueueOrNote(tx, ev)
+			if err != nil {
+				return err
+			}
+			if ok {
+				ids = append(ids, id)
+			}
+		}
+		return nil
+	})
+	return ids, err
 }
 
 // records loads the record(s) named by filterByTk with the workflow's appends, each with
 // the submitted values merged over it: one record, or a list when several ids are given.
 func (p *Plugin) records(ac *core.ActionContext, w *workflow.Workflow, values map[string]any) (any, error) {
 	var ids []uint64
-	for _, v := range ac.Params.All("filterByTk") {
+	seen := map[uint64]bool{}
+	raw := ac.Params.All("filterByTk")
+	if len(raw) == 0 && ac.Params.FilterByTk != "" {
+		raw = []string{ac.Params.FilterByTk} // the last path segment: orders:trigger/1,2
+	}
+	for _, v := range raw {
 		for _, s := range strings.Split(v, ",") {
 			if s = strings.TrimSpace(s); s == "" {
 				continue
@@ -157,11 +189,11 @@ func (p *Plugin) records(ac *core.ActionContext, w *workflow.Workflow, values ma
 			if err != nil {
 				return nil, core.BadRequest("filterByTk", "%v", err)
 			}
-			ids = append(ids, id)
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
 		}
-	}
-	if len(ids) == 0 && ac.Params.ID > 0 {
-		ids = []uint64{ac.Params.ID}
 	}
 	if len(ids) == 0 {
 		return nil, core.BadRequest("filterByTk", "is required: the record(s) the action runs on")

@@ -71,6 +71,9 @@ type Engine struct {
 	triggers map[string]Trigger
 	snap     atomic.Pointer[snapshot]
 	reloads  chan struct{}
+	// reloadMu serialises reload: a reload that read the store before a commit must not
+	// store its snapshot after the reload of that commit.
+	reloadMu sync.Mutex
 
 	running sync.Map // execution id → *runState, while it runs
 	disp    *dispatcher
@@ -187,6 +190,8 @@ func (e *Engine) ByKey(key string) (*Workflow, bool) {
 
 // reload rebuilds the snapshot from the store.
 func (e *Engine) reload() {
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
 	coll, err := e.data.Collection(WorkflowsCollection)
 	if err != nil {
 		e.log.Error("reload workflows", "err", err)
