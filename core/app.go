@@ -126,6 +126,7 @@ type App struct {
 
 	plugins   []Plugin
 	roles     roleCache
+	sessions  sessionCache
 	generated string
 	reqSeq    atomic.Uint64
 	ctx       context.Context

@@ -73,8 +73,11 @@ func (a *App) bootstrapAuth() error {
 		RolesCollection: checkRole,
 	}
 	a.data.listeners = append(a.data.listeners, func(tx *Tx, ev *RecordEvent) error {
-		if ev.Collection.Name == RolesCollection {
+		switch ev.Collection.Name {
+		case RolesCollection:
 			tx.OnCommit(a.roles.invalidate)
+		case UsersCollection:
+			tx.OnCommit(a.sessions.invalidate)
 		}
 		return nil
 	})
@@ -211,8 +214,15 @@ func (a *App) authenticate(ctx *fasthttp.RequestCtx, ac *ActionContext) error {
 		return Unauthorized("invalid token")
 	}
 	users, _ := a.schema.get(UsersCollection)
+	hash := tokenHash(token)
+	if u, id, ok := a.sessions.get(string(hash)); ok {
+		ac.User, ac.UserID = u, id
+		ac.Set(tokenKey, token)
+		return a.pickRole(ctx, ac)
+	}
+	gen := a.sessions.generation()
 	err := a.View(ac.ctx, func(tx *Tx) error {
-		b, err := tx.Get(store.TokenKey(tokenHash(token)))
+		b, err := tx.Get(store.TokenKey(hash))
 		if errors.Is(err, store.ErrNotFound) {
 			return Unauthorized("invalid or expired token")
 		}
@@ -229,11 +239,18 @@ func (a *App) authenticate(ctx *fasthttp.RequestCtx, ac *ActionContext) error {
 		}
 		ac.User, ac.UserID = u, s.UserID
 		ac.Set(tokenKey, token)
+		a.sessions.put(gen, string(hash), u, s)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	return a.pickRole(ctx, ac)
+}
+
+// pickRole sets the request's role: the X-Role header's, which must be one of the user's
+// roles, or the user's first.
+func (a *App) pickRole(ctx *fasthttp.RequestCtx, ac *ActionContext) error {
 	roles := UserRoles(ac.User)
 	if want := string(ctx.Request.Header.Peek("X-Role")); want != "" {
 		for _, r := range roles {
@@ -260,6 +277,63 @@ func UserRoles(u Record) []string {
 		}
 	}
 	return out
+}
+
+// sessionCache remembers signed-in tokens with their users, so that a request with a
+// known token reads nothing from the store: the token's session and its user record were
+// a transaction and two JSON decodes per request. Every committed write to users, and
+// every sign-out, empties it (a generation counter keeps a lookup that raced with such a
+// write from storing what it read); an entry is used only until its token expires.
+type sessionCache struct {
+	mu      sync.Mutex
+	gen     uint64
+	entries map[string]sessionEntry // by token hash
+}
+
+type sessionEntry struct {
+	user    Record
+	userID  uint64
+	expires time.Time
+}
+
+// maxSessions bounds the cache; when it is full it starts again empty.
+const maxSessions = 10000
+
+func (c *sessionCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+func (c *sessionCache) invalidate() {
+	c.mu.Lock()
+	c.gen++
+	c.entries = nil
+	c.mu.Unlock()
+}
+
+// get returns a copy of the cached user of a token hash.
+func (c *sessionCache) get(hash string) (Record, uint64, bool) {
+	c.mu.Lock()
+	e, ok := c.entries[hash]
+	c.mu.Unlock()
+	if !ok || time.Now().After(e.expires) {
+		return nil, 0, false
+	}
+	return cloneValue(e.user).(Record), e.userID, true
+}
+
+// put caches what a lookup read, unless users or tokens changed since it began (gen).
+func (c *sessionCache) put(gen uint64, hash string, u Record, s session) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if c.entries == nil || len(c.entries) >= maxSessions {
+		c.entries = make(map[string]sessionEntry)
+	}
+	c.entries[hash] = sessionEntry{user: cloneValue(u).(Record), userID: s.UserID, expires: s.ExpiresAt}
 }
 
 // roleCache keeps roles in memory; role writes invalidate it on commit.
@@ -380,5 +454,7 @@ func (a *App) SignIn(ctx context.Context, account, password string) (token strin
 
 // SignOut revokes a token.
 func (a *App) SignOut(ctx context.Context, token string) error {
-	return a.Update(ctx, func(tx *Tx) error { return tx.Delete(store.TokenKey(tokenHash(token))) })
+	err := a.Update(ctx, func(tx *Tx) error { return tx.Delete(store.TokenKey(tokenHash(token))) })
+	a.sessions.invalidate()
+	return err
 }

@@ -734,6 +734,20 @@ func (d *Data) List(tx *Tx, c *Collection, q ListQuery) ([]Record, int, error) {
 	return pageOf(matched, q.Page), len(matched), nil
 }
 
+// IDs returns up to n record ids of a collection in id order (descending with desc),
+// reading keys only: the oldest or newest records without counting them all.
+func (d *Data) IDs(tx *Tx, c *Collection, n int, desc bool) ([]uint64, error) {
+	ids := make([]uint64, 0, min(n, 1024))
+	err := tx.Scan(store.RecordPrefix(c.Name), store.ScanOptions{KeysOnly: true, Reverse: desc}, func(k, _ []byte) error {
+		if len(ids) >= n {
+			return store.StopScan
+		}
+		ids = append(ids, store.IDFromKey(k))
+		return nil
+	})
+	return ids, err
+}
+
 func (d *Data) allIDs(tx *Tx, c *Collection) ([]uint64, error) {
 	var ids []uint64
 	err := tx.Scan(store.RecordPrefix(c.Name), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {

@@ -50,17 +50,29 @@
 //     other builtin that can take long is capped (strings, unpack, patterns).
 //   - Memory: gopher-lua has no allocator hook, so a watchdog samples the
 //     process heap (/memory/classes/heap/objects:bytes) every 5 ms while runs are
-//     in flight. Above Config.MemoryLimit it cancels the oldest run in flight
-//     with ErrMemory, waits for it to leave, forces one GC and samples again
-//     before cancelling another. With MemoryLimit 256 MiB, memory bombs (table
-//     growth, tables of 1 MiB strings, concatenation loops, sparse indexes,
-//     array parts grown to 2^20) were stopped at a peak heap of 256–290 MiB and
-//     a peak process RSS of 269–314 MiB, within 40 ms–1.2 s. The ceiling holds
-//     because no single instruction can allocate more than a few tens of MiB:
-//     strings are capped and lua.MaxArrayIndex is 1<<20. The limit is for the
-//     whole process (badger caches, HTTP buffers and garbage not yet collected
-//     count too): set it well above the server's own heap, and consider a
-//     GOMEMLIMIT below it so the GC works harder first. See TestMeasure.
+//     in flight. A sample counts garbage not yet collected, so above
+//     Config.MemoryLimit the watchdog forces a GC (in the background, at most
+//     one per 50 ms) and judges the live heap that GC marked
+//     (/gc/heap/live:bytes): only live memory above the limit cancels the oldest
+//     run in flight with ErrMemory. A busy server's own garbage therefore never
+//     cancels a benign run (it did before: under load the heap passed 256 MiB
+//     with a live heap near 100 MiB, and workflow runs failed with ErrMemory).
+//     Because a forced GC of a heap full of Lua tables takes 0.1–1 s while a bomb
+//     keeps allocating, a sample above 1.5 × MemoryLimit cancels at once; with
+//     the default GOGC the heap only gets there when the live heap of the last
+//     collection was at least 0.75 × MemoryLimit. After a cancellation the
+//     watchdog waits for the run to leave and judges afresh before cancelling
+//     another. With MemoryLimit 256 MiB, memory bombs (table growth, tables of
+//     1 MiB strings, concatenation loops, sparse indexes, array parts grown to
+//     2^20) were stopped at a peak heap of 266–390 MiB and a peak process RSS
+//     of 290–405 MiB, within 35 ms–1.3 s; the documented ceiling is 1.5 ×
+//     MemoryLimit plus what one instruction allocates (a few tens of MiB:
+//     strings are capped and lua.MaxArrayIndex is 1<<20). The limit is on the
+//     live heap of the whole process (badger's memtables, caches and table
+//     builders count too): set it well above the server's own live heap
+//     (about 100 MiB for actionflow serve under load), and keep a GOMEMLIMIT
+//     below it (actionflow serve sets 150 MiB) so the GC works harder first.
+//     See TestMeasure and TestWatchdogJudgesLiveHeap.
 //   - Strings: every way a script builds a string is capped at
 //     Config.MaxStringBytes (1 MiB): string.rep, .., table.concat,
 //     string.format (widths and precisions of at most two digits, as in

@@ -31,7 +31,7 @@ type Config struct {
 	Workers        int           // pooled LStates = concurrent runs; default runtime.GOMAXPROCS(0)
 	Timeout        time.Duration // per-run deadline when Request.Timeout is 0; default 5s
 	MaxSourceBytes int           // largest script source accepted by Compile; default 64 KiB
-	MemoryLimit    uint64        // process heap ceiling watched while runs are in flight; default 256 MiB
+	MemoryLimit    uint64        // ceiling of the process's live heap (after a GC) while runs are in flight; default 256 MiB
 	MaxStringBytes int           // largest string a script can build (rep, .., concat, format, gsub); default 1 MiB
 	Logger         *slog.Logger  // may be nil
 }
@@ -70,6 +70,10 @@ type Engine struct {
 	inflight atomic.Int64
 	wake     chan struct{}
 	watchers sync.WaitGroup
+	// watchSamples and watchGCs count the watchdog's heap samples and the
+	// collections it forced (tests wait on them instead of on the clock).
+	watchSamples atomic.Uint64
+	watchGCs     atomic.Uint64
 }
 
 // maxArrayIndexOnce guards the one package-level setting this package changes.

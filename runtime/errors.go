@@ -10,8 +10,8 @@ var (
 	// ErrTimeout: the run passed its deadline (Request.Timeout or Config.Timeout),
 	// or the caller's context passed its own deadline.
 	ErrTimeout = errors.New("runtime: run timed out")
-	// ErrMemory: the memory watchdog saw the process heap above Config.MemoryLimit
-	// and cancelled the run.
+	// ErrMemory: the memory watchdog saw the process's live heap (after a forced
+	// GC) above Config.MemoryLimit and cancelled the run.
 	ErrMemory = errors.New("runtime: memory limit exceeded")
 	// ErrCanceled: the caller's context was cancelled, or the engine was closed
 	// while the run was in flight.

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"os/signal"
 	goruntime "runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -39,6 +40,9 @@ const (
 	envRootPassword = "ACTIONFLOW_BENCH_ROOT_PASSWORD" // root's password
 	envCPUProfile   = "ACTIONFLOW_BENCH_CPUPROFILE"    // file for a CPU profile, optional
 	envMemProfile   = "ACTIONFLOW_BENCH_MEMPROFILE"    // file for a heap profile at shutdown, optional
+
+	// serverMemoryLimit is the default of `actionflow serve --memory-limit`.
+	serverMemoryLimit = 150 << 20
 
 	// readyPrefix starts the line the child prints on stdout once it listens.
 	readyPrefix = "actionflow-bench listening on "
@@ -87,6 +91,11 @@ func serveChild(getenv func(string) string, stdout, stderr io.Writer) int {
 			return fail(err)
 		}
 		defer stopProfile(stderr)
+	}
+	// The soft memory limit `actionflow serve` sets by default (--memory-limit), unless
+	// GOMEMLIMIT is set.
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(serverMemoryLimit)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()

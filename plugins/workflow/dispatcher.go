@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/actionflow/actionflow/core"
-	"github.com/actionflow/actionflow/core/query"
 	"github.com/actionflow/actionflow/store"
 )
 
@@ -216,7 +215,7 @@ func (e *Engine) process(ctx context.Context, id uint64) error {
 			exec = nil
 			return e.disp.remove(tx, id)
 		}
-		if wf, err = e.loadWorkflow(tx, exec.WorkflowID); err != nil {
+		if wf, err = e.executionWorkflow(tx, exec); err != nil {
 			exec.Status, exec.Error, exec.FinishedAt = intp(StatusError), &ExecError{Message: "the workflow version no longer exists"}, now()
 			if err := e.disp.remove(tx, id); err != nil {
 				return err
@@ -247,6 +246,15 @@ func (e *Engine) process(ctx context.Context, id uint64) error {
 	})
 }
 
+// executionWorkflow is the workflow version of an execution: the current enabled one from
+// the snapshot when it is that version (reloaded on every commit to workflows), else read.
+func (e *Engine) executionWorkflow(tx *core.Tx, exec *Execution) (*Workflow, error) {
+	if w, ok := e.ByKey(exec.Key); ok && w.ID == exec.WorkflowID {
+		return w, nil
+	}
+	return e.loadWorkflow(tx, exec.WorkflowID)
+}
+
 // CancelExecution aborts a running execution or ends a queued one (status -3, reason
 // manual_cancel). It reports false when the execution had already ended.
 func (e *Engine) CancelExecution(ctx context.Context, id uint64) (bool, error) {
@@ -268,5 +276,3 @@ func (e *Engine) CancelExecution(ctx context.Context, id uint64) (bool, error) {
 	})
 	return !ended, err
 }
-
-func pageOf(n int) query.Page { return query.Page{Page: 1, PageSize: n} }

@@ -79,6 +79,10 @@ type Engine struct {
 	disp    *dispatcher
 	count   atomic.Int64 // executions in the store (approximate)
 	pruning atomic.Bool
+
+	// executed holds the workflow version ids whose executed mark is committed
+	// (markExecuted skips them).
+	executed sync.Map
 }
 
 // New makes the engine plugin.
@@ -306,11 +310,10 @@ func (e *Engine) Enqueue(tx *core.Tx, ev Event) (uint64, error) {
 		return 0, err
 	}
 	exec := e.newExecution(ev)
-	values, err := toValues(exec)
+	values, err := execValues(exec)
 	if err != nil {
 		return 0, err
 	}
-	delete(values, "id")
 	rec, err := e.data.Create(tx, coll, values, core.WriteOptions{})
 	if err != nil {
 		return 0, fmt.Errorf("workflow: queue execution: %w", err)
@@ -360,11 +363,10 @@ func (e *Engine) RunSync(ctx context.Context, ev Event) (Outcome, error) {
 		if e.deleteOnStatus(ev.Workflow, *exec.Status) {
 			return nil
 		}
-		values, err := toValues(exec)
+		values, err := execValues(exec)
 		if err != nil {
 			return err
 		}
-		delete(values, "id")
 		if _, err := e.data.Create(tx, coll, values, core.WriteOptions{ID: exec.ID}); err != nil {
 			return err
 		}
@@ -390,7 +392,12 @@ func (e *Engine) deleteOnStatus(w *Workflow, status int) bool {
 }
 
 // markExecuted counts a run of a workflow version, which freezes its config and script.
+// The mark never goes away (a version stays frozen), so once it is committed later runs
+// skip the read: the version's record is not read and decoded once per run.
 func (e *Engine) markExecuted(tx *core.Tx, wfID uint64) error {
+	if _, ok := e.executed.Load(wfID); ok {
+		return nil
+	}
 	coll, err := e.data.Collection(WorkflowsCollection)
 	if err != nil {
 		return err
@@ -399,6 +406,7 @@ func (e *Engine) markExecuted(tx *core.Tx, wfID uint64) error {
 	if err != nil {
 		return nil // the version was destroyed meanwhile
 	}
+	tx.OnCommit(func() { e.executed.Store(wfID, struct{}{}) })
 	if n, _ := r["executed"].(int64); n > 0 {
 		return nil // already frozen: avoid a write per run
 	}
@@ -434,11 +442,10 @@ func (e *Engine) saveExecution(tx *core.Tx, exec *Execution, w *Workflow) error 
 		}
 		return err
 	}
-	values, err := toValues(exec)
+	values, err := execValues(exec)
 	if err != nil {
 		return err
 	}
-	delete(values, "id")
 	_, err = e.data.Update(tx, coll, core.Selector{ID: exec.ID}, values, core.WriteOptions{})
 	return err
 }
@@ -487,11 +494,16 @@ func (e *Engine) prune() {
 	err = e.app.Update(context.Background(), func(tx *core.Tx) error {
 		// A little slack below the cap, so that pruning runs every so often, not every time.
 		slack := int64(min(100, e.cfg.MaxExecutions/10))
-		recs, _, err := e.data.List(tx, coll, core.ListQuery{Page: pageOf(int(min(over+slack, 1000)))})
+		// The oldest executions by id, keys only: not a read of every execution.
+		ids, err := e.data.IDs(tx, coll, int(min(over+slack, 1000)), false)
 		if err != nil {
 			return err
 		}
-		for _, r := range recs {
+		for _, id := range ids {
+			r, err := e.data.Get(tx, coll, id)
+			if err != nil {
+				return err
+			}
 			st, ok := r["status"].(int64)
 			if !ok || st == StatusStarted {
 				continue // queued or running
