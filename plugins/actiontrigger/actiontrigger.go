@@ -17,6 +17,7 @@ package actiontrigger
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/actionflow/actionflow/core"
@@ -117,21 +118,12 @@ func (p *Plugin) selectWorkflows(ac *core.ActionContext) []candidate {
 		out = append(out, candidate{wf: w, path: b.path})
 	}
 	for _, w := range globals {
-		if !w.ConfigBool("global") || !contains(w.ConfigStrings("actions"), ac.Action) {
+		if !w.ConfigBool("global") || !slices.Contains(w.ConfigStrings("actions"), ac.Action) {
 			continue
 		}
 		out = append(out, candidate{wf: w, path: paths[w.Key]})
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // plan runs in the action's transaction: it builds each execution's context from the
@@ -251,73 +243,20 @@ func (trigger) Type() string { return Type }
 
 // ValidateConfig checks collection (required, existing), global, actions and appends.
 func (t trigger) ValidateConfig(_ *core.Tx, cfg map[string]any) error {
-	name, _ := cfg["collection"].(string)
-	if name == "" {
-		return core.BadRequest("config", "collection is required")
-	}
-	c, err := t.p.data.Collection(name)
+	c, err := t.p.wf.ConfigCollection(cfg, true)
 	if err != nil {
-		return core.BadRequest("config", "collection %q does not exist", name)
+		return err
 	}
-	if g, ok := cfg["global"]; ok {
-		if _, isBool := g.(bool); !isBool {
-			return core.BadRequest("config", "global must be true or false")
-		}
+	if err := workflow.ConfigGlobalActions(cfg, "create", "update"); err != nil {
+		return err
 	}
-	if a, ok := cfg["actions"]; ok && a != nil {
-		list, ok := a.([]any)
-		if !ok {
-			return core.BadRequest("config", `actions must be a list of "create" and "update"`)
-		}
-		for _, x := range list {
-			if s, _ := x.(string); s != "create" && s != "update" {
-				return core.BadRequest("config", `actions: %v is not "create" or "update"`, x)
-			}
-		}
-	}
-	if a, ok := cfg["appends"]; ok && a != nil {
-		list, ok := a.([]any)
-		if !ok {
-			return core.BadRequest("config", "appends must be a list of association paths")
-		}
-		paths := make([]string, 0, len(list))
-		for _, x := range list {
-			s, ok := x.(string)
-			if !ok {
-				return core.BadRequest("config", "appends must be a list of association paths")
-			}
-			paths = append(paths, s)
-		}
-		if err := t.p.data.CheckAppends(c, paths); err != nil {
-			return core.BadRequest("config", "%v", err)
-		}
-	}
-	return nil
+	return t.p.wf.ConfigAppends(c, cfg)
 }
 
 // ManualContext builds {data, user, roleName} for workflows:execute: data is a record of
 // the workflow's collection given as an object with an id or as an id.
 func (t trigger) ManualContext(tx *core.Tx, wf *workflow.Workflow, values map[string]any) (map[string]any, error) {
-	c, err := t.p.data.Collection(wf.ConfigString("collection"))
-	if err != nil {
-		return nil, core.BadRequest("config", "collection %q does not exist", wf.ConfigString("collection"))
-	}
-	raw, ok := values["data"]
-	if !ok || raw == nil {
-		return nil, core.BadRequest("data", "is required: a record or its id")
-	}
-	if m, isObj := raw.(map[string]any); isObj {
-		raw = m["id"]
-	}
-	id, err := workflow.ParseID(raw)
-	if err != nil {
-		return nil, core.BadRequest("data", "%v", err)
-	}
-	rec, err := t.p.data.Get(tx, c, id)
-	if err != nil {
-		return nil, core.BadRequest("data", "%s %d not found", c.Name, id)
-	}
-	data, err := t.p.data.PresentOne(tx, c, rec, wf.ConfigStrings("appends"), nil)
+	data, err := t.p.wf.ManualRecord(tx, wf, values)
 	if err != nil {
 		return nil, err
 	}
@@ -325,5 +264,5 @@ func (t trigger) ManualContext(tx *core.Tx, wf *workflow.Workflow, values map[st
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"data": map[string]any(data), "user": user, "roleName": role}, nil
+	return map[string]any{"data": data, "user": user, "roleName": role}, nil
 }

@@ -173,13 +173,9 @@ func (trigger) Type() string { return Type }
 
 // ValidateConfig checks collection, mode, changed, condition and appends.
 func (t trigger) ValidateConfig(_ *core.Tx, cfg map[string]any) error {
-	name, _ := cfg["collection"].(string)
-	if name == "" {
-		return core.BadRequest("config", "collection is required")
-	}
-	c, err := t.p.data.Collection(name)
-	if err != nil || c.System {
-		return core.BadRequest("config", "collection %q does not exist or is a system collection", name)
+	c, err := t.p.wf.ConfigCollection(cfg, false)
+	if err != nil {
+		return err
 	}
 	mode, ok := cfg["mode"].(int64)
 	if !ok || mode < 1 || mode > ModeCreate|ModeUpdate|ModeDestroy {
@@ -194,7 +190,7 @@ func (t trigger) ValidateConfig(_ *core.Tx, cfg map[string]any) error {
 			s, _ := x.(string)
 			f, ok := c.Field(s)
 			if !ok || !f.Stored() && f.Type != core.TypeBelongsTo {
-				return core.BadRequest("config", "changed: %v is not a field of %s (to-many associations cannot be watched)", x, name)
+				return core.BadRequest("config", "changed: %v is not a field of %s (to-many associations cannot be watched)", x, c.Name)
 			}
 		}
 	}
@@ -203,44 +199,14 @@ func (t trigger) ValidateConfig(_ *core.Tx, cfg map[string]any) error {
 			return core.BadRequest("config", "condition: %v", err)
 		}
 	}
-	if raw, ok := cfg["appends"]; ok && raw != nil {
-		list, ok := raw.([]any)
-		if !ok {
-			return core.BadRequest("config", "appends must be a list of association paths")
-		}
-		paths := make([]string, 0, len(list))
-		for _, x := range list {
-			s, _ := x.(string)
-			paths = append(paths, s)
-		}
-		if err := t.p.data.CheckAppends(c, paths); err != nil {
-			return core.BadRequest("config", "%v", err)
-		}
-	}
-	return nil
+	return t.p.wf.ConfigAppends(c, cfg)
 }
 
 // ManualContext builds {data} for workflows:execute from a record id (or {id}).
 func (t trigger) ManualContext(tx *core.Tx, wf *workflow.Workflow, values map[string]any) (map[string]any, error) {
-	c, err := t.p.data.Collection(wf.ConfigString("collection"))
-	if err != nil {
-		return nil, core.BadRequest("config", "collection %q does not exist", wf.ConfigString("collection"))
-	}
-	raw := values["data"]
-	if m, ok := raw.(map[string]any); ok {
-		raw = m["id"]
-	}
-	id, err := workflow.ParseID(raw)
-	if err != nil {
-		return nil, core.BadRequest("data", "%v", err)
-	}
-	rec, err := t.p.data.Get(tx, c, id)
-	if err != nil {
-		return nil, core.BadRequest("data", "%s %d not found", c.Name, id)
-	}
-	data, err := t.p.data.PresentOne(tx, c, rec, wf.ConfigStrings("appends"), nil)
+	data, err := t.p.wf.ManualRecord(tx, wf, values)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"data": map[string]any(data)}, nil
+	return map[string]any{"data": data}, nil
 }

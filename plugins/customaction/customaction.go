@@ -235,32 +235,17 @@ func (trigger) Type() string { return Type }
 
 // ValidateConfig checks collection (optional: none means workflows:trigger) and appends.
 func (t trigger) ValidateConfig(_ *core.Tx, cfg map[string]any) error {
-	name, _ := cfg["collection"].(string)
-	if name == "" {
+	if name, _ := cfg["collection"].(string); name == "" {
 		if a, ok := cfg["appends"].([]any); ok && len(a) > 0 {
 			return core.BadRequest("config", "appends need a collection")
 		}
 		return nil
 	}
-	c, err := t.p.data.Collection(name)
-	if err != nil || c.System {
-		return core.BadRequest("config", "collection %q does not exist or is a system collection", name)
+	c, err := t.p.wf.ConfigCollection(cfg, false)
+	if err != nil {
+		return err
 	}
-	if raw, ok := cfg["appends"]; ok && raw != nil {
-		list, ok := raw.([]any)
-		if !ok {
-			return core.BadRequest("config", "appends must be a list of association paths")
-		}
-		paths := make([]string, 0, len(list))
-		for _, x := range list {
-			s, _ := x.(string)
-			paths = append(paths, s)
-		}
-		if err := t.p.data.CheckAppends(c, paths); err != nil {
-			return core.BadRequest("config", "%v", err)
-		}
-	}
-	return nil
+	return t.p.wf.ConfigAppends(c, cfg)
 }
 
 // ManualContext builds {data, user, roleName} for workflows:execute: data is a record id
@@ -271,28 +256,12 @@ func (t trigger) ManualContext(tx *core.Tx, wf *workflow.Workflow, values map[st
 		return nil, err
 	}
 	data := values["data"]
-	if name := wf.ConfigString("collection"); name != "" {
-		c, err := t.p.data.Collection(name)
-		if err != nil {
-			return nil, core.BadRequest("config", "collection %q does not exist", name)
-		}
-		raw := data
-		if m, ok := raw.(map[string]any); ok {
-			raw = m["id"]
-		}
-		id, err := workflow.ParseID(raw)
-		if err != nil {
-			return nil, core.BadRequest("data", "%v", err)
-		}
-		rec, err := t.p.data.Get(tx, c, id)
-		if err != nil {
-			return nil, core.BadRequest("data", "%s %d not found", c.Name, id)
-		}
-		out, err := t.p.data.PresentOne(tx, c, rec, wf.ConfigStrings("appends"), nil)
+	if wf.ConfigString("collection") != "" {
+		rec, err := t.p.wf.ManualRecord(tx, wf, values)
 		if err != nil {
 			return nil, err
 		}
-		data = map[string]any(out)
+		data = rec
 	}
 	return map[string]any{"data": data, "user": user, "roleName": role}, nil
 }

@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/actionflow/actionflow/core"
@@ -168,7 +169,7 @@ func (p *Plugin) selectWorkflows(ac *core.ActionContext) []*workflow.Workflow {
 		out = append(out, w)
 	}
 	for _, w := range globals {
-		if w.ConfigBool("global") && w.ConfigString("collection") == ac.Collection.Name && contains(w.ConfigStrings("actions"), ac.Action) {
+		if w.ConfigBool("global") && w.ConfigString("collection") == ac.Collection.Name && slices.Contains(w.ConfigStrings("actions"), ac.Action) {
 			out = append(out, w)
 		}
 	}
@@ -208,15 +209,6 @@ func kind(v any) string {
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // trigger is the "request-interception" trigger type.
 type trigger struct{ p *Plugin }
 
@@ -228,31 +220,10 @@ func (trigger) AlwaysSync() bool { return true }
 // ValidateConfig checks collection (required, existing, not a system one), global and
 // actions.
 func (t trigger) ValidateConfig(_ *core.Tx, cfg map[string]any) error {
-	name, _ := cfg["collection"].(string)
-	if name == "" {
-		return core.BadRequest("config", "collection is required")
+	if _, err := t.p.wf.ConfigCollection(cfg, false); err != nil {
+		return err
 	}
-	c, err := t.p.data.Collection(name)
-	if err != nil || c.System {
-		return core.BadRequest("config", "collection %q does not exist or is a system collection", name)
-	}
-	if g, ok := cfg["global"]; ok {
-		if _, isBool := g.(bool); !isBool {
-			return core.BadRequest("config", "global must be true or false")
-		}
-	}
-	if a, ok := cfg["actions"]; ok && a != nil {
-		list, ok := a.([]any)
-		if !ok {
-			return core.BadRequest("config", `actions must be a list of "create", "update" and "destroy"`)
-		}
-		for _, x := range list {
-			if s, _ := x.(string); !interceptable(s) {
-				return core.BadRequest("config", `actions: %v is not "create", "update" or "destroy"`, x)
-			}
-		}
-	}
-	return nil
+	return workflow.ConfigGlobalActions(cfg, "create", "update", "destroy")
 }
 
 // ManualContext builds {user, roleName, params} for workflows:execute from
