@@ -241,6 +241,18 @@ func TestConfig(t *testing.T) {
 			}
 		})
 	}
+	t.Run("manual execute", func(t *testing.T) {
+		w := e.Post("/api/workflows:create", e.Root, map[string]any{"type": interceptor.Type,
+			"config": map[string]any{"collection": "posts"}, "script": "ctx.params.values.n = ctx.params.values.n + 1 return ctx.params"}).Must(t, 200).Obj(t)
+		r := e.Post(fmt.Sprintf("/api/workflows:execute?filterByTk=%d", coretest.ID(t, w)), e.Root,
+			map[string]any{"userId": 1, "values": map[string]any{"n": 1}, "filterByTk": 7}).Must(t, 200).Obj(t)
+		x := e.Get(fmt.Sprintf("/api/executions:get?filterByTk=%d", coretest.ID(t, r["execution"].(map[string]any))), e.Root).Must(t, 200).Obj(t)
+		out, _ := x["output"].(map[string]any)
+		if fmt.Sprint(out["values"]) != "map[n:2]" || coretest.Num(out["filterByTk"]) != 7 || x["manually"] != true {
+			t.Fatalf("execution %v", x)
+		}
+		e.Post(fmt.Sprintf("/api/workflows:execute?filterByTk=%d", coretest.ID(t, w)), e.Root, map[string]any{"values": map[string]any{}}).Must(t, 400)
+	})
 	t.Run("always sync", func(t *testing.T) {
 		w := e.Post("/api/workflows:create", e.Root, map[string]any{"type": interceptor.Type, "sync": false,
 			"config": map[string]any{"collection": "posts"}, "script": "return 1"}).Must(t, 200).Obj(t)
