@@ -387,7 +387,7 @@ func TestWorkflowsResource(t *testing.T) {
 	v1 := e.Post("/api/workflows:create", e.Root, map[string]any{"type": "action", "key": "wf", "title": "W", "enabled": true,
 		"config": map[string]any{"collection": "posts"}, "script": "return 'v1'"}).Must(t, 200).Obj(t)
 	id1 := coretest.ID(t, v1)
-	if v1["current"] != true || v1["enabled"] != true || v1["key"] != "wf" {
+	if v1["current"] != true || v1["enabled"] != true || v1["key"] != "wf" || coretest.Num(v1["createdById"]) != 1 {
 		t.Fatalf("created = %v", v1)
 	}
 	t.Run("an unexecuted version can be edited", func(t *testing.T) {

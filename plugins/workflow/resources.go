@@ -253,7 +253,7 @@ func (e *Engine) createWorkflow(ac *core.ActionContext) error {
 		}
 	}
 	w.Current = w.Enabled || !hasCurrent
-	rec, err := e.writeWorkflow(ac.Tx, w, true)
+	rec, err := e.writeWorkflow(ac, w, true)
 	if err != nil {
 		return err
 	}
@@ -266,8 +266,9 @@ func (e *Engine) createWorkflow(ac *core.ActionContext) error {
 	return nil
 }
 
-// writeWorkflow creates (create=true) or updates w.
-func (e *Engine) writeWorkflow(tx *core.Tx, w *Workflow, create bool) (core.Record, error) {
+// writeWorkflow creates (create=true) or updates w on behalf of the acting user.
+func (e *Engine) writeWorkflow(ac *core.ActionContext, w *Workflow, create bool) (core.Record, error) {
+	tx, opts := ac.Tx, core.WriteOptions{UserID: ac.UserID}
 	coll, err := e.data.Collection(WorkflowsCollection)
 	if err != nil {
 		return nil, err
@@ -278,14 +279,14 @@ func (e *Engine) writeWorkflow(tx *core.Tx, w *Workflow, create bool) (core.Reco
 	}
 	delete(values, "id")
 	if create {
-		rec, err := e.data.Create(tx, coll, values, core.WriteOptions{})
+		rec, err := e.data.Create(tx, coll, values, opts)
 		if err != nil {
 			return nil, err
 		}
 		w.ID = uint64(rec["id"].(int64))
 		return rec, nil
 	}
-	recs, err := e.data.Update(tx, coll, core.Selector{ID: w.ID}, values, core.WriteOptions{})
+	recs, err := e.data.Update(tx, coll, core.Selector{ID: w.ID}, values, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -347,7 +348,7 @@ func (e *Engine) updateWorkflow(ac *core.ActionContext) error {
 			w.Current = true
 		}
 	}
-	rec, err := e.writeWorkflow(ac.Tx, w, false)
+	rec, err := e.writeWorkflow(ac, w, false)
 	if err != nil {
 		return err
 	}
@@ -469,7 +470,7 @@ func (e *Engine) reviseWorkflow(ac *core.ActionContext) error {
 		// Without a key: an independent copy, the one version of a new key.
 		w.Key, w.Title, w.Current = newKey(), src.Title+" copy", true
 	}
-	rec, err := e.writeWorkflow(ac.Tx, w, true)
+	rec, err := e.writeWorkflow(ac, w, true)
 	if err != nil {
 		return err
 	}
