@@ -13,6 +13,7 @@ type Tx struct {
 	ctx      context.Context
 	writable bool
 	onCommit []func()
+	onAbort  []func()
 }
 
 // Context is the context of the operation the transaction belongs to.
@@ -25,18 +26,37 @@ func (t *Tx) Writable() bool { return t.writable }
 // the transaction fails.
 func (t *Tx) OnCommit(fn func()) { t.onCommit = append(t.onCommit, fn) }
 
+// OnAbort registers fn to run when this attempt does not commit: fn returned an error, the
+// commit failed, or a conflict made Update start again with a fresh Tx. It undoes
+// in-memory work done in anticipation of the commit.
+func (t *Tx) OnAbort(fn func()) { t.onAbort = append(t.onAbort, fn) }
+
 // Update runs fn in a read-write transaction, retried on conflict with a fresh Tx, and then
-// runs the OnCommit functions of the attempt that committed.
+// runs the OnCommit functions of the attempt that committed and the OnAbort functions of
+// every other attempt.
 func (a *App) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	var attempts []*Tx
 	var done *Tx
 	err := a.store.Update(func(st store.Txn) error {
 		tx := &Tx{Txn: st, ctx: ctx, writable: true}
+		attempts = append(attempts, tx)
 		if err := fn(tx); err != nil {
 			return err
 		}
 		done = tx
 		return nil
 	})
+	if err != nil {
+		done = nil
+	}
+	for _, tx := range attempts {
+		if tx == done {
+			continue
+		}
+		for _, f := range tx.onAbort {
+			f()
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -323,7 +323,8 @@ func (e *Engine) Enqueue(tx *core.Tx, ev Event) (uint64, error) {
 		return 0, err
 	}
 	e.disp.park(id)
-	e.count.Add(1)
+	tx.OnAbort(func() { e.disp.unpark(id) })
+	tx.OnCommit(func() { e.count.Add(1) })
 	return id, nil
 }
 
@@ -592,12 +593,12 @@ func (e *Engine) noteLoop(ev Event) {
 	}
 }
 
-// EnqueueOrNote is Enqueue that notes a loop-protection skip on the parent execution and
-// reports ok=false for it.
+// EnqueueOrNote is Enqueue that notes a loop-protection skip on the parent execution (once
+// tx commits) and reports ok=false for it.
 func (e *Engine) EnqueueOrNote(tx *core.Tx, ev Event) (id uint64, ok bool, err error) {
 	id, err = e.Enqueue(tx, ev)
 	if errors.Is(err, ErrLoop) {
-		e.noteLoop(ev)
+		tx.OnCommit(func() { e.noteLoop(ev) }) // once, whatever the retries
 		return 0, false, nil
 	}
 	return id, err == nil, err
