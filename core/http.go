@@ -292,7 +292,7 @@ func writeResult(ctx *fasthttp.RequestCtx, r *Result) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	b, err := json.Marshal(envelope{Data: r.Data, Meta: r.Meta, Messages: r.Messages})
+	b, err := marshalEnvelope(r)
 	if err != nil {
 		writeError(ctx, Internal(fmt.Errorf("encode response: %w", err)))
 		return

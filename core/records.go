@@ -1,7 +1,6 @@
 package core
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -280,7 +279,7 @@ func (d *Data) QuerySchema(c *Collection) query.Schema {
 }
 
 func (d *Data) put(tx *Tx, c *Collection, id uint64, rec Record) error {
-	b, err := json.Marshal(rec)
+	b, err := marshalJSON(rec)
 	if err != nil {
 		return fmt.Errorf("core: encode %s %d: %w", c.Name, id, err)
 	}
@@ -392,8 +391,8 @@ func (d *Data) moveUnique(tx *Tx, c *Collection, f *Field, id uint64, old, cur a
 func EqualValues(a, b any) bool {
 	switch x := a.(type) {
 	case map[string]any, []any:
-		ja, _ := json.Marshal(x)
-		jb, _ := json.Marshal(b)
+		ja, _ := marshalJSON(x)
+		jb, _ := marshalJSON(b)
 		return string(ja) == string(jb)
 	}
 	switch b.(type) {
@@ -451,37 +450,61 @@ func (d *Data) Update(tx *Tx, c *Collection, sel Selector, values map[string]any
 		if err != nil {
 			return nil, err
 		}
-		rec := make(Record, len(prev)+len(changes))
-		for k, v := range prev {
-			rec[k] = v
-		}
-		for k, v := range changes {
-			rec[k] = cloneValue(v)
-		}
-		rec["updatedAt"] = FormatTime(time.Now())
-		if w.UserID > 0 {
-			rec["updatedById"] = int64(w.UserID)
-		}
-		if err := d.checkForeignKeys(tx, c, rec, prev); err != nil {
-			return nil, err
-		}
-		if f := d.beforeWrite[c.Name]; f != nil {
-			if err := f(tx, rec, prev); err != nil {
-				return nil, err
-			}
-		}
-		if err := d.writeIndexes(tx, c, id, prev, rec); err != nil {
-			return nil, err
-		}
-		if err := d.put(tx, c, id, rec); err != nil {
-			return nil, err
-		}
-		if err := d.emit(tx, &RecordEvent{Collection: c, Kind: EventUpdate, Record: rec, Previous: prev, Origin: w.Origin}); err != nil {
+		rec, err := d.update(tx, c, id, prev, changes, w)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, rec)
 	}
 	return out, nil
+}
+
+// UpdateRecord is Update of one record that the caller read with Get in the same
+// transaction and did not modify (prev): it does not read and decode the record again.
+// That Get is the read that makes a concurrent write of the record conflict with tx.
+func (d *Data) UpdateRecord(tx *Tx, c *Collection, prev Record, values map[string]any, w WriteOptions) (Record, error) {
+	id := idOf(prev)
+	if id == 0 {
+		return nil, fmt.Errorf("core: update %s: the previous record has no id", c.Name)
+	}
+	changes, err := d.prepareValues(c, values, false)
+	if err != nil {
+		return nil, err
+	}
+	return d.update(tx, c, id, prev, changes, w)
+}
+
+// update writes changes over record id, whose stored value is prev.
+func (d *Data) update(tx *Tx, c *Collection, id uint64, prev, changes Record, w WriteOptions) (Record, error) {
+	rec := make(Record, len(prev)+len(changes))
+	for k, v := range prev {
+		rec[k] = v
+	}
+	for k, v := range changes {
+		rec[k] = cloneValue(v)
+	}
+	rec["updatedAt"] = FormatTime(time.Now())
+	if w.UserID > 0 {
+		rec["updatedById"] = int64(w.UserID)
+	}
+	if err := d.checkForeignKeys(tx, c, rec, prev); err != nil {
+		return nil, err
+	}
+	if f := d.beforeWrite[c.Name]; f != nil {
+		if err := f(tx, rec, prev); err != nil {
+			return nil, err
+		}
+	}
+	if err := d.writeIndexes(tx, c, id, prev, rec); err != nil {
+		return nil, err
+	}
+	if err := d.put(tx, c, id, rec); err != nil {
+		return nil, err
+	}
+	if err := d.emit(tx, &RecordEvent{Collection: c, Kind: EventUpdate, Record: rec, Previous: prev, Origin: w.Origin}); err != nil {
+		return nil, err
+	}
+	return rec, nil
 }
 
 // Destroy removes the selected records and returns how many went.

@@ -208,6 +208,17 @@ func truncate(s string, n int) string {
 
 // decodeJSON decodes a JSON document keeping numbers as json.Number; trailing data is an error.
 func decodeJSON(b []byte, v any) error {
+	if m, ok := v.(*map[string]any); ok && *m == nil {
+		if fast, ok := decodeValuesFast(b); ok {
+			*m = fast
+			return nil
+		}
+	}
+	return decodeJSONSlow(b, v)
+}
+
+// decodeJSONSlow is decodeJSON by encoding/json alone.
+func decodeJSONSlow(b []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	if err := d.Decode(v); err != nil {
@@ -221,8 +232,16 @@ func decodeJSON(b []byte, v any) error {
 
 // decodeRecord reads a stored record and gives its values their field types.
 func decodeRecord(c *Collection, b []byte) (Record, error) {
+	if r, ok := decodeRecordFast(c, b); ok {
+		return r, nil
+	}
+	return decodeRecordSlow(c, b)
+}
+
+// decodeRecordSlow is decodeRecord by encoding/json alone.
+func decodeRecordSlow(c *Collection, b []byte) (Record, error) {
 	var r Record
-	if err := decodeJSON(b, &r); err != nil {
+	if err := decodeJSONSlow(b, &r); err != nil {
 		return nil, fmt.Errorf("core: decode %s record: %w", c.Name, err)
 	}
 	for k, v := range r {

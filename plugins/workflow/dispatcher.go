@@ -204,7 +204,8 @@ func (e *Engine) process(ctx context.Context, id uint64) error {
 	var wf *Workflow
 	err := e.app.Update(ctx, func(tx *core.Tx) error {
 		var err error
-		if exec, err = e.loadExecution(tx, id); err != nil {
+		var prev core.Record // the execution as read here: updated without a second read
+		if exec, prev, err = e.loadExecutionRecord(tx, id); err != nil {
 			if errors.Is(err, core.ErrNotFound) {
 				exec = nil
 				return e.disp.remove(tx, id) // destroyed while queued
@@ -220,12 +221,12 @@ func (e *Engine) process(ctx context.Context, id uint64) error {
 			if err := e.disp.remove(tx, id); err != nil {
 				return err
 			}
-			err := e.saveExecution(tx, exec, nil)
+			err := e.saveLoadedExecution(tx, exec, prev)
 			exec = nil
 			return err
 		}
 		exec.Status, exec.StartedAt = intp(StatusStarted), now()
-		return e.saveExecution(tx, exec, nil)
+		return e.saveLoadedExecution(tx, exec, prev)
 	})
 	if err != nil || exec == nil {
 		return err

@@ -417,16 +417,43 @@ func (e *Engine) markExecuted(tx *core.Tx, wfID uint64) error {
 
 // loadExecution reads one execution.
 func (e *Engine) loadExecution(tx *core.Tx, id uint64) (*Execution, error) {
+	x, _, err := e.loadExecutionRecord(tx, id)
+	return x, err
+}
+
+// loadExecutionRecord reads one execution and its record as stored, for
+// saveLoadedExecution in the same transaction.
+func (e *Engine) loadExecutionRecord(tx *core.Tx, id uint64) (*Execution, core.Record, error) {
 	coll, err := e.data.Collection(ExecutionsCollection)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r, err := e.data.Get(tx, coll, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var x Execution
-	return &x, fromRecord(r, &x)
+	if err := fromRecord(r, &x); err != nil {
+		return nil, nil, err
+	}
+	return &x, r, nil
+}
+
+// saveLoadedExecution is saveExecution without a workflow (so never a delete) of an
+// execution that loadExecutionRecord read in tx as prev: the record layer does not read
+// and decode it again, and that read still makes a concurrent write of the execution
+// (destroy, cancel) conflict with tx.
+func (e *Engine) saveLoadedExecution(tx *core.Tx, exec *Execution, prev core.Record) error {
+	coll, err := e.data.Collection(ExecutionsCollection)
+	if err != nil {
+		return err
+	}
+	values, err := execValues(exec)
+	if err != nil {
+		return err
+	}
+	_, err = e.data.UpdateRecord(tx, coll, prev, values, core.WriteOptions{})
+	return err
 }
 
 // saveExecution writes an execution's fields back (or deletes it per the workflow's
@@ -453,7 +480,7 @@ func (e *Engine) saveExecution(tx *core.Tx, exec *Execution, w *Workflow) error 
 
 // finishQueued ends a queued execution without running it.
 func (e *Engine) finishQueued(tx *core.Tx, id uint64, status int, reason string) error {
-	exec, err := e.loadExecution(tx, id)
+	exec, prev, err := e.loadExecutionRecord(tx, id)
 	if err != nil {
 		return err
 	}
@@ -464,7 +491,7 @@ func (e *Engine) finishQueued(tx *core.Tx, id uint64, status int, reason string)
 	if err := e.disp.remove(tx, id); err != nil {
 		return err
 	}
-	return e.saveExecution(tx, exec, nil)
+	return e.saveLoadedExecution(tx, exec, prev)
 }
 
 func (e *Engine) countExecutions() (int, error) {
