@@ -518,17 +518,31 @@ func (d *Data) Destroy(tx *Tx, c *Collection, sel Selector, w WriteOptions) (int
 		if err != nil {
 			return 0, err
 		}
-		if err := d.writeIndexes(tx, c, id, prev, nil); err != nil {
-			return 0, err
-		}
-		if err := tx.Delete(store.RecordKey(c.Name, id)); err != nil {
-			return 0, fmt.Errorf("core: delete %s %d: %w", c.Name, id, err)
-		}
-		if err := d.emit(tx, &RecordEvent{Collection: c, Kind: EventDestroy, Record: prev, Origin: w.Origin}); err != nil {
+		if err := d.destroy(tx, c, id, prev, w); err != nil {
 			return 0, err
 		}
 	}
 	return len(ids), nil
+}
+
+// DestroyRecord deletes prev, a record the caller read with Get in the same transaction,
+// without reading it again (that read is what makes a concurrent write conflict).
+func (d *Data) DestroyRecord(tx *Tx, c *Collection, prev Record, w WriteOptions) error {
+	id, ok := prev["id"].(int64)
+	if !ok || id <= 0 {
+		return fmt.Errorf("core: destroy %s: the record has no id", c.Name)
+	}
+	return d.destroy(tx, c, uint64(id), prev, w)
+}
+
+func (d *Data) destroy(tx *Tx, c *Collection, id uint64, prev Record, w WriteOptions) error {
+	if err := d.writeIndexes(tx, c, id, prev, nil); err != nil {
+		return err
+	}
+	if err := tx.Delete(store.RecordKey(c.Name, id)); err != nil {
+		return fmt.Errorf("core: delete %s %d: %w", c.Name, id, err)
+	}
+	return d.emit(tx, &RecordEvent{Collection: c, Kind: EventDestroy, Record: prev, Origin: w.Origin})
 }
 
 // getter reads a (dotted) path of rec, loading to-one associations on the way; cache holds

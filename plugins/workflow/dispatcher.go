@@ -30,6 +30,8 @@ type dispatcher struct {
 	parked  map[uint64]bool // committed or committing, waiting for Dispatch or Cancel
 	stopped bool
 
+	pruneKick chan struct{} // Engine.pruneSoon: prune in the background goroutine
+
 	ctx    context.Context // cancelled when runs must stop (shutdown deadline)
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -37,7 +39,7 @@ type dispatcher struct {
 
 func newDispatcher(e *Engine, workers int, prefix []byte) *dispatcher {
 	d := &dispatcher{e: e, workers: workers, prefix: append(append([]byte(nil), prefix...), "q/"...),
-		known: map[uint64]bool{}, parked: map[uint64]bool{}}
+		known: map[uint64]bool{}, parked: map[uint64]bool{}, pruneKick: make(chan struct{}, 1)}
 	d.cond = sync.NewCond(&d.mu)
 	return d
 }
@@ -110,6 +112,8 @@ func (d *dispatcher) start(parent context.Context) error {
 				if err := d.sweep(); err != nil {
 					d.e.log.Warn("sweep queue", "err", err)
 				}
+			case <-d.pruneKick:
+				d.e.prune()
 			}
 		}
 	}()
@@ -191,7 +195,7 @@ func (d *dispatcher) work() {
 		if err := d.e.process(d.ctx, id); err != nil {
 			d.e.log.Error("run execution", "execution", id, "err", err)
 		}
-		d.e.prune()
+		d.e.pruneSoon()
 		d.mu.Lock()
 		delete(d.known, id)
 		d.mu.Unlock()

@@ -78,7 +78,6 @@ type Engine struct {
 	running sync.Map // execution id → *runState, while it runs
 	disp    *dispatcher
 	count   atomic.Int64 // executions in the store (approximate)
-	pruning atomic.Bool
 
 	// executed holds the workflow version ids whose executed mark is committed
 	// (markExecuted skips them).
@@ -378,7 +377,7 @@ func (e *Engine) RunSync(ctx context.Context, ev Event) (Outcome, error) {
 	}
 	if !e.deleteOnStatus(ev.Workflow, *exec.Status) {
 		e.count.Add(1)
-		e.prune()
+		e.pruneSoon()
 	}
 	return out, nil
 }
@@ -507,14 +506,26 @@ func (e *Engine) countExecutions() (int, error) {
 	return n, err
 }
 
-// prune deletes the oldest final executions beyond MaxExecutions. It runs now and then,
-// not on every call, and in batches.
-func (e *Engine) prune() {
-	over := e.count.Load() - int64(e.cfg.MaxExecutions)
-	if over <= 0 || !e.pruning.CompareAndSwap(false, true) {
+// pruneSoon asks the dispatcher's background goroutine to prune when the history is over
+// its cap: deleting is never done on the way of a request or between two runs.
+func (e *Engine) pruneSoon() {
+	if e.count.Load() <= int64(e.cfg.MaxExecutions) {
 		return
 	}
-	defer e.pruning.Store(false)
+	// A kick sent while a prune runs stays buffered, so the pruner looks again after it.
+	select {
+	case e.disp.pruneKick <- struct{}{}:
+	default:
+	}
+}
+
+// prune deletes the oldest final executions beyond MaxExecutions, in batches. Only the
+// dispatcher's background goroutine calls it.
+func (e *Engine) prune() {
+	over := e.count.Load() - int64(e.cfg.MaxExecutions)
+	if over <= 0 {
+		return
+	}
 	coll, err := e.data.Collection(ExecutionsCollection)
 	if err != nil {
 		return
@@ -527,6 +538,7 @@ func (e *Engine) prune() {
 		if err != nil {
 			return err
 		}
+		deleted := int64(0)
 		for _, id := range ids {
 			r, err := e.data.Get(tx, coll, id)
 			if err != nil {
@@ -536,11 +548,12 @@ func (e *Engine) prune() {
 			if !ok || st == StatusStarted {
 				continue // queued or running
 			}
-			if _, err := e.data.Destroy(tx, coll, core.Selector{ID: uint64(r["id"].(int64))}, core.WriteOptions{}); err != nil {
+			if err := e.data.DestroyRecord(tx, coll, r, core.WriteOptions{}); err != nil {
 				return err
 			}
-			e.count.Add(-1)
+			deleted++
 		}
+		tx.OnCommit(func() { e.count.Add(-deleted) })
 		return nil
 	})
 	if err != nil {
