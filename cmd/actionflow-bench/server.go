@@ -23,11 +23,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/actionflow/actionflow/cmd/internal/standard"
 	"github.com/actionflow/actionflow/core"
-	"github.com/actionflow/actionflow/plugins/actiontrigger"
-	"github.com/actionflow/actionflow/plugins/collectiontrigger"
-	"github.com/actionflow/actionflow/plugins/customaction"
-	"github.com/actionflow/actionflow/plugins/interceptor"
 	"github.com/actionflow/actionflow/plugins/workflow"
 	"github.com/actionflow/actionflow/runtime/lib"
 )
@@ -52,8 +49,7 @@ const (
 // trigger plugin, the standard Lua modules, defaults elsewhere.
 func newServerApp(cfg core.Config) (*core.App, error) {
 	cfg.LuaModules = lib.Standard(lib.StdConfig{})
-	wf := workflow.New(workflow.Config{})
-	app, err := core.New(cfg, core.WithPlugins(wf, interceptor.New(wf), actiontrigger.New(wf), collectiontrigger.New(wf), customaction.New(wf)))
+	app, err := core.New(cfg, core.WithPlugins(standard.Plugins(workflow.Config{})...))
 	if err != nil {
 		return nil, fmt.Errorf("bench server: %w", err)
 	}

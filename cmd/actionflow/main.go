@@ -21,11 +21,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/actionflow/actionflow/cmd/internal/standard"
 	"github.com/actionflow/actionflow/core"
-	"github.com/actionflow/actionflow/plugins/actiontrigger"
-	"github.com/actionflow/actionflow/plugins/collectiontrigger"
-	"github.com/actionflow/actionflow/plugins/customaction"
-	"github.com/actionflow/actionflow/plugins/interceptor"
 	"github.com/actionflow/actionflow/plugins/workflow"
 	"github.com/actionflow/actionflow/runtime/lib"
 )
@@ -146,7 +143,7 @@ func serveCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.LuaModules = lib.Standard(lib.StdConfig{HTTPAllowHosts: httpHosts})
 
-	app, err := core.New(cfg, core.WithPlugins(plugins(wcfg)...))
+	app, err := core.New(cfg, core.WithPlugins(standard.Plugins(wcfg)...))
 	if err != nil {
 		fmt.Fprintf(stderr, "actionflow: %v\n", err)
 		return 1
@@ -191,10 +188,6 @@ func serveUntilSignal(app *core.App, log *slog.Logger) int {
 }
 
 // plugins are the plugins built into the actionflow binary.
-func plugins(wcfg workflow.Config) []core.Plugin {
-	wf := workflow.New(wcfg)
-	return []core.Plugin{wf, interceptor.New(wf), actiontrigger.New(wf), collectiontrigger.New(wf), customaction.New(wf)}
-}
 
 type stringList []string
 
