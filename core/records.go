@@ -603,6 +603,51 @@ func (d *Data) toOne(tx *Tx, c *Collection, f *Field, t *Collection, rec Record,
 	return r, r != nil
 }
 
+// indexPage answers an id-ordered page of the records whose (secondary-indexed, not
+// unique) field holds v, without collecting every matching id: the count walks the index
+// keys without copying them, and the page reads keys only up to its end. ok is false when
+// it does not apply.
+func (d *Data) indexPage(tx *Tx, c *Collection, field string, v any, desc bool, p query.Page) (out []Record, count int, ok bool, err error) {
+	f, found := c.Field(field)
+	if !found || f.Unique || !f.Indexed() || p.PageSize <= 0 {
+		return nil, 0, false, nil
+	}
+	prefix, valid := store.IndexValuePrefix(c.Name, field, v)
+	if !valid {
+		return nil, 0, false, nil
+	}
+	if count, err = tx.Count(prefix); err != nil {
+		return nil, 0, false, fmt.Errorf("core: count %s.%s: %w", c.Name, field, err)
+	}
+	off := p.Offset()
+	ids := make([]uint64, 0, min(p.PageSize, max(count-off, 0)))
+	i := 0
+	if off < count {
+		err = tx.Scan(prefix, store.ScanOptions{KeysOnly: true, Reverse: desc}, func(k, _ []byte) error {
+			if i >= off {
+				ids = append(ids, store.IDFromKey(k))
+				if len(ids) == p.PageSize {
+					return store.StopScan
+				}
+			}
+			i++
+			return nil
+		})
+		if err != nil {
+			return nil, 0, false, fmt.Errorf("core: index %s.%s: %w", c.Name, field, err)
+		}
+	}
+	out = make([]Record, 0, len(ids))
+	for _, id := range ids {
+		r, err := d.load(tx, c, id)
+		if err != nil {
+			return nil, 0, false, err
+		}
+		out = append(out, r)
+	}
+	return out, count, true, nil
+}
+
 // indexIDs returns the ids of records whose field holds one of values, via the field's
 // unique or secondary index, in id order; limit > 0 stops early.
 func (d *Data) indexIDs(tx *Tx, c *Collection, field string, values []any, limit int) ([]uint64, error) {
@@ -696,6 +741,12 @@ func byID(keys []query.SortKey) (desc bool, ok bool) {
 func (d *Data) List(tx *Tx, c *Collection, q ListQuery) ([]Record, int, error) {
 	cond, indexed := planIndex(c, q.Filter)
 	rest := q.Filter
+	desc, idOrder := byID(q.Sort)
+	if indexed && idOrder && len(cond.Values) == 1 && q.Filter.Without(cond) == nil {
+		if out, count, ok, err := d.indexPage(tx, c, cond.Path, cond.Values[0], desc, q.Page); ok || err != nil {
+			return out, count, err
+		}
+	}
 	var ids []uint64
 	if indexed {
 		var err error
@@ -704,7 +755,6 @@ func (d *Data) List(tx *Tx, c *Collection, q ListQuery) ([]Record, int, error) {
 		}
 		rest = q.Filter.Without(cond)
 	}
-	desc, idOrder := byID(q.Sort)
 
 	// Fast path: the index (or nothing) answers the whole filter and the order is id
 	// order, so only the page's records are read.

@@ -272,6 +272,19 @@ func (t *badgerTxn) Scan(prefix []byte, opts ScanOptions, fn func(key, value []b
 	return nil
 }
 
+func (t *badgerTxn) Count(prefix []byte) (int, error) {
+	io := badger.DefaultIteratorOptions
+	io.Prefix = prefix
+	io.PrefetchValues = false
+	it := t.t.NewIterator(io)
+	defer it.Close()
+	n := 0
+	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		n++
+	}
+	return n, nil
+}
+
 // badgerLogger forwards badger's warnings and errors to slog and drops its chatter.
 type badgerLogger struct{ l *slog.Logger }
 

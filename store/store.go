@@ -53,6 +53,8 @@ type Txn interface {
 	// Scan calls fn for each key with the prefix, in key order (or reverse), starting at
 	// opts.Start when set. Returning StopScan from fn ends the scan.
 	Scan(prefix []byte, opts ScanOptions, fn func(key, value []byte) error) error
+	// Count returns how many keys have the prefix, without copying them.
+	Count(prefix []byte) (int, error)
 }
 
 // ScanOptions tunes a Scan.
