@@ -11,12 +11,10 @@ import (
 	"github.com/actionflow/actionflow/core/coretest"
 	"github.com/actionflow/actionflow/plugins/actiontrigger"
 	"github.com/actionflow/actionflow/plugins/workflow"
+	"github.com/actionflow/actionflow/plugins/workflow/workflowtest"
 )
 
-type env struct {
-	*coretest.Server
-	t *testing.T
-}
+type env struct{ *workflowtest.Env }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -25,56 +23,7 @@ func newEnv(t *testing.T) *env {
 	s.Collection(`{"name":"categories","fields":[{"name":"name","type":"string"},{"name":"parent","type":"belongsTo","target":"categories"},{"name":"posts","type":"hasMany","target":"posts","foreignKey":"categoryId"}]}`)
 	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string","required":true},{"name":"views","type":"integer"},{"name":"category","type":"belongsTo","target":"categories"}]}`)
 	s.Collection(`{"name":"logs","fields":[{"name":"text","type":"string"}]}`)
-	return &env{Server: s, t: t}
-}
-
-// workflow creates an enabled workflow and returns its key.
-func (e *env) workflow(def map[string]any) string {
-	e.t.Helper()
-	if _, ok := def["type"]; !ok {
-		def["type"] = "action"
-	}
-	if _, ok := def["enabled"]; !ok {
-		def["enabled"] = true
-	}
-	w := e.Post("/api/workflows:create", e.Root, def).Must(e.t, 200).Obj(e.t)
-	return w["key"].(string)
-}
-
-// executions lists the executions of a key, oldest first.
-func (e *env) executions(key string) []map[string]any {
-	e.t.Helper()
-	f := url.QueryEscape(fmt.Sprintf(`{"key":%q}`, key))
-	return e.Get("/api/executions:list?pageSize=1000&filter="+f, e.Root).Must(e.t, 200).List(e.t)
-}
-
-// waitFinal waits until the key has n executions, all with a final status.
-func (e *env) waitFinal(key string, n int) []map[string]any {
-	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		list := e.executions(key)
-		done := len(list) == n
-		for _, x := range list {
-			if x["status"] == nil || coretest.Num(x["status"]) == 0 {
-				done = false
-			}
-		}
-		if done {
-			return list
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("executions of %s did not all end: %v", key, list)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func status(x map[string]any) int64 {
-	if x["status"] == nil {
-		return 99
-	}
-	return coretest.Num(x["status"])
+	return &env{&workflowtest.Env{Server: s, T: t, Type: actiontrigger.Type}}
 }
 
 func ctxData(t *testing.T, x map[string]any) map[string]any {
@@ -88,17 +37,17 @@ const echo = `return {title = ctx.data and ctx.data.title, user = ctx.user.email
 
 func TestLocalAndGlobalBinding(t *testing.T) {
 	e := newEnv(t)
-	local := e.workflow(map[string]any{"title": "local", "config": map[string]any{"collection": "posts"}, "script": echo})
-	global := e.workflow(map[string]any{"title": "global", "config": map[string]any{"collection": "posts", "global": true, "actions": []any{"create"}}, "script": echo})
-	noActions := e.workflow(map[string]any{"title": "global without actions", "config": map[string]any{"collection": "posts", "global": true}, "script": echo})
-	otherColl := e.workflow(map[string]any{"config": map[string]any{"collection": "categories"}, "script": echo})
+	local := e.Workflow(map[string]any{"title": "local", "config": map[string]any{"collection": "posts"}, "script": echo})
+	global := e.Workflow(map[string]any{"title": "global", "config": map[string]any{"collection": "posts", "global": true, "actions": []any{"create"}}, "script": echo})
+	noActions := e.Workflow(map[string]any{"title": "global without actions", "config": map[string]any{"collection": "posts", "global": true}, "script": echo})
+	otherColl := e.Workflow(map[string]any{"config": map[string]any{"collection": "categories"}, "script": echo})
 	member := e.User("m@x.io", "member")
 
 	t.Run("bound, global, duplicates and unknown keys", func(t *testing.T) {
 		q := "?triggerWorkflows=" + strings.Join([]string{local, "nope", local, noActions, otherColl}, ",")
 		p := e.Post("/api/posts:create"+q, member, map[string]any{"title": "one"}).Must(t, 200).Obj(t)
-		x := e.waitFinal(local, 1)[0]
-		if status(x) != 1 {
+		x := e.WaitFinal(local, 1)[0]
+		if workflowtest.Status(x) != 1 {
 			t.Fatalf("status %v: %v", x["status"], x)
 		}
 		out, _ := x["output"].(map[string]any)
@@ -113,36 +62,36 @@ func TestLocalAndGlobalBinding(t *testing.T) {
 		if _, leak := u["password"]; leak {
 			t.Fatal("ctx.user carries the password")
 		}
-		e.waitFinal(global, 1)
-		if n := len(e.executions(noActions)); n != 0 {
+		e.WaitFinal(global, 1)
+		if n := len(e.Executions(noActions)); n != 0 {
 			t.Fatalf("global workflow without actions fired %d times", n)
 		}
-		if n := len(e.executions(otherColl)); n != 0 {
+		if n := len(e.Executions(otherColl)); n != 0 {
 			t.Fatalf("workflow of another collection fired %d times", n)
 		}
 	})
 	t.Run("not listed: only the global fires", func(t *testing.T) {
 		e.Post("/api/posts:create", member, map[string]any{"title": "two"}).Must(t, 200)
-		e.waitFinal(global, 2)
-		if n := len(e.executions(local)); n != 1 {
+		e.WaitFinal(global, 2)
+		if n := len(e.Executions(local)); n != 1 {
 			t.Fatalf("unbound local workflow fired: %d", n)
 		}
 	})
 	t.Run("global for create does not fire on update", func(t *testing.T) {
 		e.Post("/api/posts:update/1", member, map[string]any{"views": 3}).Must(t, 200)
 		time.Sleep(50 * time.Millisecond)
-		if n := len(e.executions(global)); n != 2 {
+		if n := len(e.Executions(global)); n != 2 {
 			t.Fatalf("global create workflow fired on update: %d", n)
 		}
 	})
 	t.Run("bulk update gives one execution per record", func(t *testing.T) {
-		bulk := e.workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "script": echo})
+		bulk := e.Workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "script": echo})
 		r := e.Post("/api/posts:update?triggerWorkflows="+bulk+"&filter="+url.QueryEscape(`{"id":{"$in":[1,2]}}`), e.Root, map[string]any{"views": 9}).Must(t, 200)
 		if len(r.List(t)) != 2 {
 			t.Fatal(r.Raw)
 		}
 		got := map[string]bool{}
-		for _, x := range e.waitFinal(bulk, 2) {
+		for _, x := range e.WaitFinal(bulk, 2) {
 			got[ctxData(t, x)["title"].(string)] = true
 			if coretest.Num(ctxData(t, x)["views"]) != 9 {
 				t.Fatalf("ctx.data is not the updated record: %v", ctxData(t, x))
@@ -153,17 +102,17 @@ func TestLocalAndGlobalBinding(t *testing.T) {
 		}
 	})
 	t.Run("a failed action fires nothing", func(t *testing.T) {
-		before := len(e.executions(local))
+		before := len(e.Executions(local))
 		e.Post("/api/posts:create?triggerWorkflows="+local, member, map[string]any{"views": 1}).Must(t, 400)
 		time.Sleep(50 * time.Millisecond)
-		if len(e.executions(local)) != before {
+		if len(e.Executions(local)) != before {
 			t.Fatal("a failed create fired a workflow")
 		}
 	})
 	t.Run("association resources fire workflows of the target collection", func(t *testing.T) {
 		c := e.Post("/api/categories:create", e.Root, map[string]any{"name": "news"}).Must(t, 200).Obj(t)
 		e.Post(fmt.Sprintf("/api/categories/%d/posts:create?triggerWorkflows=%s", coretest.ID(t, c), local), e.Root, map[string]any{"title": "nested"}).Must(t, 200)
-		list := e.waitFinal(local, 2)
+		list := e.WaitFinal(local, 2)
 		if d := ctxData(t, list[1]); d["title"] != "nested" || coretest.Num(d["categoryId"]) != coretest.ID(t, c) {
 			t.Fatalf("ctx.data = %v", d)
 		}
@@ -179,15 +128,15 @@ func TestPathBindingAndAppends(t *testing.T) {
 	e := newEnv(t)
 	parent := e.Post("/api/categories:create", e.Root, map[string]any{"name": "root"}).Must(t, 200).Obj(t)
 	cat := e.Post("/api/categories:create", e.Root, map[string]any{"name": "child", "parentId": coretest.ID(t, parent)}).Must(t, 200).Obj(t)
-	onCat := e.workflow(map[string]any{"config": map[string]any{"collection": "categories"}, "script": `return ctx.data and ctx.data.name`})
-	onPost := e.workflow(map[string]any{"config": map[string]any{"collection": "posts", "appends": []any{"category", "createdBy"}}, "script": `return ctx.data.category.name .. "/" .. ctx.data.createdBy.email`})
+	onCat := e.Workflow(map[string]any{"config": map[string]any{"collection": "categories"}, "script": `return ctx.data and ctx.data.name`})
+	onPost := e.Workflow(map[string]any{"config": map[string]any{"collection": "posts", "appends": []any{"category", "createdBy"}}, "script": `return ctx.data.category.name .. "/" .. ctx.data.createdBy.email`})
 
 	e.Post("/api/posts:create?triggerWorkflows="+onCat+"!category,"+onPost, e.Root, map[string]any{"title": "p", "categoryId": coretest.ID(t, cat)}).Must(t, 200)
-	x := e.waitFinal(onCat, 1)[0]
+	x := e.WaitFinal(onCat, 1)[0]
 	if x["output"] != "child" {
 		t.Fatalf("path binding output = %v (%v)", x["output"], x)
 	}
-	y := e.waitFinal(onPost, 1)[0]
+	y := e.WaitFinal(onPost, 1)[0]
 	if y["output"] != "child/root@actionflow.local" {
 		t.Fatalf("appends output = %v", y)
 	}
@@ -197,13 +146,13 @@ func TestPathBindingAndAppends(t *testing.T) {
 
 	t.Run("nested path", func(t *testing.T) {
 		e.Post("/api/posts:create?triggerWorkflows="+onCat+"!category.parent", e.Root, map[string]any{"title": "q", "categoryId": coretest.ID(t, cat)}).Must(t, 200)
-		if out := e.waitFinal(onCat, 2)[1]["output"]; out != "root" {
+		if out := e.WaitFinal(onCat, 2)[1]["output"]; out != "root" {
 			t.Fatalf("output = %v", out)
 		}
 	})
 	t.Run("empty association gives null data", func(t *testing.T) {
 		e.Post("/api/posts:create?triggerWorkflows="+onCat+"!category", e.Root, map[string]any{"title": "r"}).Must(t, 200)
-		x := e.waitFinal(onCat, 3)[2]
+		x := e.WaitFinal(onCat, 3)[2]
 		if ctxData(t, x) != nil || x["output"] != nil {
 			t.Fatalf("execution = %v", x)
 		}
@@ -211,7 +160,7 @@ func TestPathBindingAndAppends(t *testing.T) {
 	t.Run("a path to another collection than the workflow's does not fire", func(t *testing.T) {
 		e.Post("/api/posts:create?triggerWorkflows="+onPost+"!category", e.Root, map[string]any{"title": "s", "categoryId": coretest.ID(t, cat)}).Must(t, 200)
 		time.Sleep(50 * time.Millisecond)
-		if n := len(e.executions(onPost)); n != 1 {
+		if n := len(e.Executions(onPost)); n != 1 {
 			t.Fatalf("fired %d", n)
 		}
 	})
@@ -220,14 +169,14 @@ func TestPathBindingAndAppends(t *testing.T) {
 func TestSync(t *testing.T) {
 	e := newEnv(t)
 	msg := func(text string) string {
-		return e.workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": fmt.Sprintf(`flow.message(%q) return %q`, text, text)})
+		return e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": fmt.Sprintf(`flow.message(%q) return %q`, text, text)})
 	}
 	a, b := msg("a"), msg("b")
-	fail := e.workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": "flow.message('before fail')\nif ctx.data.views == nil then\n  flow.fail('views are required')\nend"})
-	boom := e.workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": "local x = nil\nreturn x.secret_field_name"})
-	slow := e.workflow(map[string]any{"sync": true, "options": map[string]any{"timeout": 100}, "config": map[string]any{"collection": "posts"}, "script": "while true do end"})
-	finish := e.workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": "flow.message('done') flow.finish()"})
-	async := e.workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "script": "return 1"})
+	fail := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": "flow.message('before fail')\nif ctx.data.views == nil then\n  flow.fail('views are required')\nend"})
+	boom := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": "local x = nil\nreturn x.secret_field_name"})
+	slow := e.Workflow(map[string]any{"sync": true, "options": map[string]any{"timeout": 100}, "config": map[string]any{"collection": "posts"}, "script": "while true do end"})
+	finish := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": "flow.message('done') flow.finish()"})
+	async := e.Workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "script": "return 1"})
 	countPosts := func(title string) int {
 		return len(e.Get("/api/posts:list?filter="+url.QueryEscape(fmt.Sprintf(`{"title":%q}`, title)), e.Root).Must(t, 200).List(t))
 	}
@@ -250,13 +199,13 @@ func TestSync(t *testing.T) {
 		if countPosts("f") != 1 {
 			t.Fatal("record not saved")
 		}
-		x := e.waitFinal(fail, 1)[0]
-		if errv, _ := x["error"].(map[string]any); status(x) != -1 || coretest.Num(errv["line"]) != 3 {
+		x := e.WaitFinal(fail, 1)[0]
+		if errv, _ := x["error"].(map[string]any); workflowtest.Status(x) != -1 || coretest.Num(errv["line"]) != 3 {
 			t.Fatalf("status = %v, error = %v (flow.fail is on line 3)", x["status"], x["error"])
 		}
 		// The async workflow after it was queued with the record, then canceled.
-		y := e.waitFinal(async, 1)[0]
-		if status(y) != -4 || y["reason"] == "" {
+		y := e.WaitFinal(async, 1)[0]
+		if workflowtest.Status(y) != -4 || y["reason"] == "" {
 			t.Fatalf("async execution = %v", y)
 		}
 		e.Post("/api/posts:create?triggerWorkflows="+fail, e.Root, map[string]any{"title": "f2", "views": 1}).Must(t, 200)
@@ -269,15 +218,15 @@ func TestSync(t *testing.T) {
 		if countPosts("e") != 1 {
 			t.Fatal("record not saved")
 		}
-		x := e.waitFinal(boom, 1)[0]
+		x := e.WaitFinal(boom, 1)[0]
 		er, _ := x["error"].(map[string]any)
-		if status(x) != -2 || coretest.Num(er["line"]) != 2 {
+		if workflowtest.Status(x) != -2 || coretest.Num(er["line"]) != 2 {
 			t.Fatalf("execution = %v", x)
 		}
 	})
 	t.Run("a timeout is a 500 and status -3", func(t *testing.T) {
 		e.Post("/api/posts:create?triggerWorkflows="+slow, e.Root, map[string]any{"title": "t"}).Must(t, 500)
-		if x := e.waitFinal(slow, 1)[0]; status(x) != -3 || x["reason"] != "timeout" {
+		if x := e.WaitFinal(slow, 1)[0]; workflowtest.Status(x) != -3 || x["reason"] != "timeout" {
 			t.Fatalf("execution = %v", x)
 		}
 		if countPosts("t") != 1 {
@@ -289,11 +238,11 @@ func TestSync(t *testing.T) {
 		if fmt.Sprint(r.Body["messages"]) != "[map[message:a] map[message:done]]" {
 			t.Fatalf("messages = %v", r.Body["messages"])
 		}
-		if n := len(e.executions(b)); n != 1 { // from the first subtest only
+		if n := len(e.Executions(b)); n != 1 { // from the first subtest only
 			t.Fatalf("workflow after finish ran: %d", n)
 		}
-		list := e.waitFinal(async, 2)
-		if status(list[1]) != -4 || !strings.Contains(fmt.Sprint(list[1]["reason"]), finish) {
+		list := e.WaitFinal(async, 2)
+		if workflowtest.Status(list[1]) != -4 || !strings.Contains(fmt.Sprint(list[1]["reason"]), finish) {
 			t.Fatalf("async after finish = %v", list[1])
 		}
 	})
@@ -320,7 +269,7 @@ func TestSync(t *testing.T) {
 
 func TestDBModuleAndContext(t *testing.T) {
 	e := newEnv(t)
-	key := e.workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": `
+	key := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": `
 local db = require("db")
 local row, err = db.create("logs", {text = "post " .. ctx.data.title .. " by " .. ctx.user.email})
 if not row then flow.fail(err) end
@@ -332,9 +281,9 @@ return {log = row.id, bad = bad == nil, err2 = err2, count = #list, same = got.t
         updated = n[1].views, wf = ctx.workflow.key, exec = ctx.execution.id}
 `})
 	e.Post("/api/posts:create?triggerWorkflows="+key, e.Root, map[string]any{"title": "hello"}).Must(t, 200)
-	x := e.waitFinal(key, 1)[0]
+	x := e.WaitFinal(key, 1)[0]
 	out, _ := x["output"].(map[string]any)
-	if status(x) != 1 || out["bad"] != true || !strings.Contains(fmt.Sprint(out["err2"]), "nope") || coretest.Num(out["count"]) != 1 ||
+	if workflowtest.Status(x) != 1 || out["bad"] != true || !strings.Contains(fmt.Sprint(out["err2"]), "nope") || coretest.Num(out["count"]) != 1 ||
 		out["same"] != true || coretest.Num(out["updated"]) != 42 || out["wf"] != key || coretest.Num(out["exec"]) != coretest.ID(t, x) {
 		t.Fatalf("execution = %v", x)
 	}
@@ -343,9 +292,9 @@ return {log = row.id, bad = bad == nil, err2 = err2, count = #list, same = got.t
 		t.Fatalf("logs = %v", logs)
 	}
 	t.Run("db cannot write system collections", func(t *testing.T) {
-		k := e.workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": `local r, err = require("db").create("users", {email = "x@y.z"}) return err`})
+		k := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": `local r, err = require("db").create("users", {email = "x@y.z"}) return err`})
 		e.Post("/api/posts:create?triggerWorkflows="+k, e.Root, map[string]any{"title": "x"}).Must(t, 200)
-		if out := e.waitFinal(k, 1)[0]["output"]; !strings.Contains(fmt.Sprint(out), "system collection") {
+		if out := e.WaitFinal(k, 1)[0]["output"]; !strings.Contains(fmt.Sprint(out), "system collection") {
 			t.Fatalf("output = %v", out)
 		}
 	})
@@ -396,7 +345,7 @@ func TestWorkflowsResource(t *testing.T) {
 		e.Post(fmt.Sprintf("/api/workflows:update?filterByTk=%d", id1), e.Root, map[string]any{"script": "return +"}).Must(t, 400)
 	})
 	e.Post("/api/posts:create?triggerWorkflows=wf", e.Root, map[string]any{"title": "a"}).Must(t, 200)
-	if out := e.waitFinal("wf", 1)[0]["output"]; out != "v1b" {
+	if out := e.WaitFinal("wf", 1)[0]["output"]; out != "v1b" {
 		t.Fatalf("output = %v", out)
 	}
 	t.Run("an executed version is frozen", func(t *testing.T) {
@@ -420,7 +369,7 @@ func TestWorkflowsResource(t *testing.T) {
 			t.Fatalf("old version = %v", old)
 		}
 		e.Post("/api/posts:create?triggerWorkflows=wf", e.Root, map[string]any{"title": "b"}).Must(t, 200)
-		list := e.waitFinal("wf", 2)
+		list := e.WaitFinal("wf", 2)
 		if list[1]["output"] != "v2" || coretest.Num(list[1]["workflowId"]) != id2 {
 			t.Fatalf("second run = %v", list[1])
 		}
@@ -456,9 +405,9 @@ func TestWorkflowsResource(t *testing.T) {
 		}
 	})
 	t.Run("retry and destroy executions", func(t *testing.T) {
-		x := e.waitFinal("wf", 3)[0]
+		x := e.WaitFinal("wf", 3)[0]
 		r := e.Post(fmt.Sprintf("/api/executions:retry?filterByTk=%d", coretest.ID(t, x)), e.Root, nil).Must(t, 200).Obj(t)
-		list := e.waitFinal("wf", 4)
+		list := e.WaitFinal("wf", 4)
 		if coretest.ID(t, list[3]) != coretest.Num(r["id"]) || list[3]["output"] != "v1b" {
 			t.Fatalf("retried = %v", list[3])
 		}
@@ -474,7 +423,7 @@ func TestWorkflowsResource(t *testing.T) {
 		if l := e.Get("/api/workflows:list?filter="+url.QueryEscape(`{"key":"wf"}`), e.Root).Must(t, 200).List(t); len(l) != 0 {
 			t.Fatalf("left = %v", l)
 		}
-		if n := len(e.executions("wf")); n != 0 {
+		if n := len(e.Executions("wf")); n != 0 {
 			t.Fatalf("executions left = %d", n)
 		}
 	})
@@ -482,12 +431,12 @@ func TestWorkflowsResource(t *testing.T) {
 
 func TestRetention(t *testing.T) {
 	e := newEnv(t)
-	key := e.workflow(map[string]any{"sync": true, "options": map[string]any{"deleteExecutionOnStatus": []any{1}}, "config": map[string]any{"collection": "posts"},
+	key := e.Workflow(map[string]any{"sync": true, "options": map[string]any{"deleteExecutionOnStatus": []any{1}}, "config": map[string]any{"collection": "posts"},
 		"script": "if ctx.data.views then flow.fail('no') end"})
 	e.Post("/api/posts:create?triggerWorkflows="+key, e.Root, map[string]any{"title": "kept? no"}).Must(t, 200)
 	e.Post("/api/posts:create?triggerWorkflows="+key, e.Root, map[string]any{"title": "kept", "views": 1}).Must(t, 400)
-	list := e.executions(key)
-	if len(list) != 1 || status(list[0]) != -1 {
+	list := e.Executions(key)
+	if len(list) != 1 || workflowtest.Status(list[0]) != -1 {
 		t.Fatalf("executions = %v", list)
 	}
 }
@@ -496,17 +445,17 @@ func TestHistoryCap(t *testing.T) {
 	wf := workflow.New(workflow.Config{Workers: 1, MaxExecutions: 5, SweepInterval: time.Hour})
 	s := coretest.New(t, core.Config{}, core.WithPlugins(wf, actiontrigger.New(wf)))
 	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string"}]}`)
-	e := &env{Server: s, t: t}
-	key := e.workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": "return 1"})
+	e := &env{&workflowtest.Env{Server: s, T: t, Type: actiontrigger.Type}}
+	key := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": "return 1"})
 	for i := 0; i < 30; i++ {
 		e.Post("/api/posts:create?triggerWorkflows="+key, e.Root, map[string]any{"title": "x"}).Must(t, 200)
 	}
 	// Pruning runs in the background: wait for it.
 	deadline := time.Now().Add(20 * time.Second)
-	list := e.executions(key)
+	list := e.Executions(key)
 	for len(list) > 5 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
-		list = e.executions(key)
+		list = e.Executions(key)
 	}
 	if len(list) > 5 || len(list) == 0 {
 		t.Fatalf("%d executions kept, cap 5", len(list))

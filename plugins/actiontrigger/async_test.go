@@ -10,6 +10,7 @@ import (
 	"github.com/actionflow/actionflow/core/coretest"
 	"github.com/actionflow/actionflow/plugins/actiontrigger"
 	"github.com/actionflow/actionflow/plugins/workflow"
+	"github.com/actionflow/actionflow/plugins/workflow/workflowtest"
 )
 
 // newSerialEnv is newEnv with a single async worker, so that queue order is observable.
@@ -19,20 +20,20 @@ func newSerialEnv(t *testing.T) *env {
 	s := coretest.New(t, core.Config{}, core.WithPlugins(wf, actiontrigger.New(wf)))
 	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string"},{"name":"views","type":"integer"}]}`)
 	s.Collection(`{"name":"logs","fields":[{"name":"text","type":"string"}]}`)
-	return &env{Server: s, t: t}
+	return &env{&workflowtest.Env{Server: s, T: t, Type: actiontrigger.Type}}
 }
 
 // waitStatus waits until execution id has status want (nil for queued).
 func (e *env) waitStatus(id int64, want int64) map[string]any {
-	e.t.Helper()
+	e.T.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		x := e.Get(fmt.Sprintf("/api/executions:get?filterByTk=%d", id), e.Root).Must(e.t, 200).Obj(e.t)
-		if status(x) == want {
+		x := e.Get(fmt.Sprintf("/api/executions:get?filterByTk=%d", id), e.Root).Must(e.T, 200).Obj(e.T)
+		if workflowtest.Status(x) == want {
 			return x
 		}
 		if time.Now().After(deadline) {
-			e.t.Fatalf("execution %d has status %v, want %d", id, x["status"], want)
+			e.T.Fatalf("execution %d has status %v, want %d", id, x["status"], want)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -40,12 +41,12 @@ func (e *env) waitStatus(id int64, want int64) map[string]any {
 
 func TestAsyncRunsInEnqueueOrder(t *testing.T) {
 	e := newSerialEnv(t)
-	key := e.workflow(map[string]any{"config": map[string]any{"collection": "posts"},
+	key := e.Workflow(map[string]any{"config": map[string]any{"collection": "posts"},
 		"script": `require("db").create("logs", {text = ctx.data.title})`})
 	for i := 0; i < 20; i++ {
 		e.Post("/api/posts:create?triggerWorkflows="+key, e.Root, map[string]any{"title": fmt.Sprint(i)}).Must(t, 200)
 	}
-	e.waitFinal(key, 20)
+	e.WaitFinal(key, 20)
 	logs := e.Get("/api/logs:list?sort=id&pageSize=100", e.Root).Must(t, 200).List(t)
 	for i, l := range logs {
 		if l["text"] != fmt.Sprint(i) {
@@ -56,16 +57,16 @@ func TestAsyncRunsInEnqueueOrder(t *testing.T) {
 
 func TestAsyncOutcomesAndCancel(t *testing.T) {
 	e := newSerialEnv(t)
-	spin := e.workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "options": map[string]any{"timeout": 60000},
+	spin := e.Workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "options": map[string]any{"timeout": 60000},
 		"script": "while true do end"})
-	slow := e.workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "options": map[string]any{"timeout": 50},
+	slow := e.Workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "options": map[string]any{"timeout": 50},
 		"script": "while true do end"})
-	broken := e.workflow(map[string]any{"config": map[string]any{"collection": "posts"},
+	broken := e.Workflow(map[string]any{"config": map[string]any{"collection": "posts"},
 		"script": "local n = 1\nlocal x = nil\nreturn x.field"})
-	after := e.workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "script": "return 'ran'"})
+	after := e.Workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "script": "return 'ran'"})
 
 	execID := func(key string) int64 {
-		list := e.executions(key)
+		list := e.Executions(key)
 		return coretest.ID(t, list[len(list)-1])
 	}
 	cancel := func(id int64) {

@@ -13,12 +13,10 @@ import (
 	"github.com/actionflow/actionflow/core/coretest"
 	"github.com/actionflow/actionflow/plugins/collectiontrigger"
 	"github.com/actionflow/actionflow/plugins/workflow"
+	"github.com/actionflow/actionflow/plugins/workflow/workflowtest"
 )
 
-type env struct {
-	*coretest.Server
-	t *testing.T
-}
+type env struct{ *workflowtest.Env }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -27,82 +25,33 @@ func newEnv(t *testing.T) *env {
 	s.Collection(`{"name":"categories","fields":[{"name":"name","type":"string"},{"name":"posts","type":"hasMany","target":"posts","foreignKey":"categoryId"}]}`)
 	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string","required":true},{"name":"views","type":"integer"},{"name":"status","type":"string"},{"name":"meta","type":"json"},{"name":"category","type":"belongsTo","target":"categories"}]}`)
 	s.Collection(`{"name":"logs","fields":[{"name":"text","type":"string"}]}`)
-	return &env{Server: s, t: t}
-}
-
-// workflow creates an enabled collection workflow and returns its key.
-func (e *env) workflow(def map[string]any) string {
-	e.t.Helper()
-	if _, ok := def["type"]; !ok {
-		def["type"] = collectiontrigger.Type
-	}
-	if _, ok := def["enabled"]; !ok {
-		def["enabled"] = true
-	}
-	w := e.Post("/api/workflows:create", e.Root, def).Must(e.t, 200).Obj(e.t)
-	return w["key"].(string)
-}
-
-// executions lists the executions of a key, oldest first.
-func (e *env) executions(key string) []map[string]any {
-	e.t.Helper()
-	f := url.QueryEscape(fmt.Sprintf(`{"key":%q}`, key))
-	return e.Get("/api/executions:list?pageSize=1000&filter="+f, e.Root).Must(e.t, 200).List(e.t)
-}
-
-// waitFinal waits until the key has exactly n executions, all with a final status.
-func (e *env) waitFinal(key string, n int) []map[string]any {
-	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		list := e.executions(key)
-		done := len(list) == n
-		for _, x := range list {
-			if x["status"] == nil || coretest.Num(x["status"]) == 0 {
-				done = false
-			}
-		}
-		if done {
-			return list
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("executions of %s: want %d final ones, have %d: %v", key, n, len(list), list)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return &env{&workflowtest.Env{Server: s, T: t, Type: collectiontrigger.Type}}
 }
 
 // count is the number of records of a collection.
 func (e *env) count(coll string) int {
-	e.t.Helper()
-	r := e.Get("/api/"+coll+":list?pageSize=1", e.Root).Must(e.t, 200)
+	e.T.Helper()
+	r := e.Get("/api/"+coll+":list?pageSize=1", e.Root).Must(e.T, 200)
 	return int(coretest.Num(r.Body["meta"].(map[string]any)["count"]))
 }
 
 func (e *env) create(values map[string]any) int64 {
-	e.t.Helper()
-	return coretest.ID(e.t, e.Post("/api/posts:create", e.Root, values).Must(e.t, 200).Obj(e.t))
+	e.T.Helper()
+	return coretest.ID(e.T, e.Post("/api/posts:create", e.Root, values).Must(e.T, 200).Obj(e.T))
 }
 
 func (e *env) update(id int64, values map[string]any) {
-	e.t.Helper()
-	e.Post(fmt.Sprintf("/api/posts:update?filterByTk=%d", id), e.Root, values).Must(e.t, 200)
+	e.T.Helper()
+	e.Post(fmt.Sprintf("/api/posts:update?filterByTk=%d", id), e.Root, values).Must(e.T, 200)
 }
 
 func (e *env) destroy(id int64) {
-	e.t.Helper()
-	e.Post(fmt.Sprintf("/api/posts:destroy?filterByTk=%d", id), e.Root, nil).Must(e.t, 200)
+	e.T.Helper()
+	e.Post(fmt.Sprintf("/api/posts:destroy?filterByTk=%d", id), e.Root, nil).Must(e.T, 200)
 }
 
 // at is e for a subtest: helpers fail t, not the parent test.
-func (e *env) at(t *testing.T) *env { return &env{Server: e.Server, t: t} }
-
-func status(x map[string]any) int64 {
-	if x["status"] == nil {
-		return 99
-	}
-	return coretest.Num(x["status"])
-}
+func (e *env) at(t *testing.T) *env { return &env{e.Env.At(t)} }
 
 func ctxOf(x map[string]any) map[string]any {
 	c, _ := x["context"].(map[string]any)
@@ -152,9 +101,9 @@ func TestModes(t *testing.T) {
 	}
 	keys := make([]string, len(cases))
 	for i, c := range cases {
-		keys[i] = e.workflow(map[string]any{"title": c.name, "config": cfg("collection", "posts", "mode", c.mode), "script": `return ctx.data.title`})
+		keys[i] = e.Workflow(map[string]any{"title": c.name, "config": cfg("collection", "posts", "mode", c.mode), "script": `return ctx.data.title`})
 	}
-	other := e.workflow(map[string]any{"config": cfg("collection", "categories", "mode", 7), "script": `return 1`})
+	other := e.Workflow(map[string]any{"config": cfg("collection", "categories", "mode", 7), "script": `return 1`})
 
 	p := e.Post("/api/posts:create", e.Root, map[string]any{"title": "t1"}).Must(t, 200).Obj(t)
 	id := coretest.ID(t, p)
@@ -164,10 +113,10 @@ func TestModes(t *testing.T) {
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := e.at(t)
-			list := e.waitFinal(keys[i], len(c.want))
+			list := e.WaitFinal(keys[i], len(c.want))
 			var got []string
 			for _, x := range list {
-				if status(x) != 1 {
+				if workflowtest.Status(x) != 1 {
 					t.Fatalf("status %v: %v", x["status"], x)
 				}
 				d := ctxData(x)
@@ -191,7 +140,7 @@ func TestModes(t *testing.T) {
 	}
 	t.Run("another collection's workflow does not fire", func(t *testing.T) {
 		e := e.at(t)
-		if n := len(e.executions(other)); n != 0 {
+		if n := len(e.Executions(other)); n != 0 {
 			t.Fatalf("%d executions", n)
 		}
 	})
@@ -271,15 +220,15 @@ func TestChangedAndCondition(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			e := e.at(t)
 			c.config["collection"] = "posts"
-			key := e.workflow(map[string]any{"config": c.config, "script": `return ctx.data.id`})
+			key := e.Workflow(map[string]any{"config": c.config, "script": `return ctx.data.id`})
 			c.writes(e)
 			// Async executions are queued in the transaction of the write, so the count
 			// is complete as soon as the writes have answered.
-			if n := len(e.executions(key)); n != c.want {
+			if n := len(e.Executions(key)); n != c.want {
 				t.Fatalf("fired %d times, want %d", n, c.want)
 			}
-			for _, x := range e.waitFinal(key, c.want) {
-				if status(x) != 1 {
+			for _, x := range e.WaitFinal(key, c.want) {
+				if workflowtest.Status(x) != 1 {
 					t.Fatalf("status %v: %v", x["status"], x)
 				}
 			}
@@ -293,12 +242,12 @@ func TestContext(t *testing.T) {
 
 	t.Run("appends", func(t *testing.T) {
 		e := e.at(t)
-		key := e.workflow(map[string]any{
+		key := e.Workflow(map[string]any{
 			"config": cfg("collection", "posts", "mode", 3, "appends", []any{"category", "createdBy"}),
 			"script": `return ctx.data.category.name .. "/" .. ctx.data.createdBy.email`,
 		})
 		e.Post("/api/posts:create", e.Root, map[string]any{"title": "a", "categoryId": cat}).Must(t, 200)
-		x := e.waitFinal(key, 1)[0]
+		x := e.WaitFinal(key, 1)[0]
 		if x["output"] != "news/root@actionflow.local" {
 			t.Fatalf("output = %v (%v)", x["output"], x)
 		}
@@ -308,13 +257,13 @@ func TestContext(t *testing.T) {
 	})
 	t.Run("previous on update", func(t *testing.T) {
 		e := e.at(t)
-		key := e.workflow(map[string]any{
+		key := e.Workflow(map[string]any{
 			"config": cfg("collection", "posts", "mode", 2, "changed", []any{"status"}),
 			"script": `return {prev = ctx.previous.status, cur = ctx.data.status, same = ctx.previous.id == ctx.data.id}`,
 		})
 		id := coretest.ID(t, e.Post("/api/posts:create", e.Root, map[string]any{"title": "b", "status": "draft"}).Must(t, 200).Obj(t))
 		e.Post(fmt.Sprintf("/api/posts:update/%d", id), e.Root, map[string]any{"status": "published"}).Must(t, 200)
-		x := e.waitFinal(key, 1)[0]
+		x := e.WaitFinal(key, 1)[0]
 		out, _ := x["output"].(map[string]any)
 		if out["prev"] != "draft" || out["cur"] != "published" || out["same"] != true {
 			t.Fatalf("output = %v", out)
@@ -322,16 +271,16 @@ func TestContext(t *testing.T) {
 	})
 	t.Run("no previous on create", func(t *testing.T) {
 		e := e.at(t)
-		key := e.workflow(map[string]any{"config": cfg("collection", "posts", "mode", 1), "script": `return ctx.previous == nil`})
+		key := e.Workflow(map[string]any{"config": cfg("collection", "posts", "mode", 1), "script": `return ctx.previous == nil`})
 		e.Post("/api/posts:create", e.Root, map[string]any{"title": "c"}).Must(t, 200)
-		if x := e.waitFinal(key, 1)[0]; x["output"] != true {
+		if x := e.WaitFinal(key, 1)[0]; x["output"] != true {
 			t.Fatalf("ctx.previous on create: %v", x)
 		}
 	})
 	for _, sync := range []bool{false, true} {
 		t.Run(fmt.Sprintf("destroy carries the removed record (sync %v)", sync), func(t *testing.T) {
 			e := e.at(t)
-			key := e.workflow(map[string]any{
+			key := e.Workflow(map[string]any{
 				"sync":   sync,
 				"config": cfg("collection", "posts", "mode", 4, "appends", []any{"category"}),
 				"script": `local db = require("db")
@@ -340,7 +289,7 @@ return {title = ctx.data.title, views = ctx.data.views, category = ctx.data.cate
 			})
 			id := coretest.ID(t, e.Post("/api/posts:create", e.Root, map[string]any{"title": "doomed", "views": 7, "categoryId": cat}).Must(t, 200).Obj(t))
 			e.Post(fmt.Sprintf("/api/posts:destroy?filterByTk=%d", id), e.Root, nil).Must(t, 200)
-			x := e.waitFinal(key, 1)[0]
+			x := e.WaitFinal(key, 1)[0]
 			out, _ := x["output"].(map[string]any)
 			if out["title"] != "doomed" || coretest.Num(out["views"]) != 7 || out["category"] != "news" || out["gone"] != true {
 				t.Fatalf("output = %v (%v)", out, x)
@@ -364,7 +313,7 @@ func TestWriteSources(t *testing.T) {
 			t.Run(fmt.Sprintf("sync %v", sync), func(t *testing.T) {
 				e := e.at(t)
 				title := fmt.Sprintf("db-%v", sync)
-				writer := e.workflow(map[string]any{
+				writer := e.Workflow(map[string]any{
 					"sync":   sync,
 					"config": cfg("collection", "posts", "mode", 1, "condition", map[string]any{"title": title}),
 					"script": `local db = require("db")
@@ -372,7 +321,7 @@ local row, err = db.create("logs", {text = "post " .. ctx.data.title})
 if not row then error(err) end
 return row.id`,
 				})
-				reader := e.workflow(map[string]any{
+				reader := e.Workflow(map[string]any{
 					"sync":   sync,
 					"config": cfg("collection", "logs", "mode", 1, "condition", map[string]any{"text": "post " + title}),
 					"script": `return ctx.data.text`,
@@ -381,14 +330,14 @@ return row.id`,
 				if sync {
 					// Both ran, nested, before the create answered.
 					for _, k := range []string{writer, reader} {
-						if list := e.executions(k); len(list) != 1 || status(list[0]) != 1 {
+						if list := e.Executions(k); len(list) != 1 || workflowtest.Status(list[0]) != 1 {
 							t.Fatalf("executions of %s: %v", k, list)
 						}
 					}
 				}
-				w := e.waitFinal(writer, 1)[0]
-				r := e.waitFinal(reader, 1)[0]
-				if status(w) != 1 || status(r) != 1 || r["output"] != "post "+title {
+				w := e.WaitFinal(writer, 1)[0]
+				r := e.WaitFinal(reader, 1)[0]
+				if workflowtest.Status(w) != 1 || workflowtest.Status(r) != 1 || r["output"] != "post "+title {
 					t.Fatalf("writer %v\nreader %v", w, r)
 				}
 				stack, _ := r["stack"].([]any)
@@ -405,8 +354,8 @@ return row.id`,
 
 	t.Run("a plugin write fires collection workflows", func(t *testing.T) {
 		e := e.at(t)
-		async := e.workflow(map[string]any{"config": cfg("collection", "posts", "mode", 1, "condition", map[string]any{"title": "from go"}), "script": `return ctx.data.title`})
-		sync := e.workflow(map[string]any{"sync": true, "config": cfg("collection", "posts", "mode", 1, "condition", map[string]any{"title": "from go"}), "script": `return ctx.data.title`})
+		async := e.Workflow(map[string]any{"config": cfg("collection", "posts", "mode", 1, "condition", map[string]any{"title": "from go"}), "script": `return ctx.data.title`})
+		sync := e.Workflow(map[string]any{"sync": true, "config": cfg("collection", "posts", "mode", 1, "condition", map[string]any{"title": "from go"}), "script": `return ctx.data.title`})
 		err := e.App.Update(context.Background(), func(tx *core.Tx) error {
 			_, err := e.App.Data().Create(tx, posts, map[string]any{"title": "from go"}, core.WriteOptions{})
 			return err
@@ -414,21 +363,21 @@ return row.id`,
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := len(e.executions(async)); n != 1 {
+		if n := len(e.Executions(async)); n != 1 {
 			t.Fatalf("async: %d executions queued with the write", n)
 		}
-		if list := e.executions(sync); len(list) != 1 || status(list[0]) != 1 || list[0]["output"] != "from go" {
+		if list := e.Executions(sync); len(list) != 1 || workflowtest.Status(list[0]) != 1 || list[0]["output"] != "from go" {
 			t.Fatalf("sync: %v", list)
 		}
-		if x := e.waitFinal(async, 1)[0]; status(x) != 1 || x["output"] != "from go" {
+		if x := e.WaitFinal(async, 1)[0]; workflowtest.Status(x) != 1 || x["output"] != "from go" {
 			t.Fatalf("async: %v", x)
 		}
 	})
 
 	t.Run("a write that rolls back fires nothing", func(t *testing.T) {
 		e := e.at(t)
-		async := e.workflow(map[string]any{"config": cfg("collection", "posts", "mode", 1, "condition", map[string]any{"title": "rolled back"}), "script": `return 1`})
-		sync := e.workflow(map[string]any{"sync": true, "config": cfg("collection", "posts", "mode", 1, "condition", map[string]any{"title": "rolled back"}), "script": `return 1`})
+		async := e.Workflow(map[string]any{"config": cfg("collection", "posts", "mode", 1, "condition", map[string]any{"title": "rolled back"}), "script": `return 1`})
+		sync := e.Workflow(map[string]any{"sync": true, "config": cfg("collection", "posts", "mode", 1, "condition", map[string]any{"title": "rolled back"}), "script": `return 1`})
 		boom := errors.New("boom")
 		err := e.App.Update(context.Background(), func(tx *core.Tx) error {
 			if _, err := e.App.Data().Create(tx, posts, map[string]any{"title": "rolled back"}, core.WriteOptions{}); err != nil {
@@ -443,24 +392,24 @@ return row.id`,
 		if n := len(e.Get("/api/posts:list?filter="+f, e.Root).Must(t, 200).List(t)); n != 0 {
 			t.Fatalf("%d records", n)
 		}
-		if n := len(e.executions(async)) + len(e.executions(sync)); n != 0 {
+		if n := len(e.Executions(async)) + len(e.Executions(sync)); n != 0 {
 			t.Fatalf("%d executions for a write that rolled back", n)
 		}
 	})
 
 	t.Run("a failed action fires nothing", func(t *testing.T) {
 		e := e.at(t)
-		key := e.workflow(map[string]any{"config": cfg("collection", "posts", "mode", 7), "script": `return 1`})
+		key := e.Workflow(map[string]any{"config": cfg("collection", "posts", "mode", 7), "script": `return 1`})
 		e.Post("/api/posts:create", e.Root, map[string]any{"views": 1}).Must(t, 400)
 		e.Post("/api/posts:update?filterByTk=999", e.Root, map[string]any{"views": 1}).Must(t, 404)
-		if n := len(e.executions(key)); n != 0 {
+		if n := len(e.Executions(key)); n != 0 {
 			t.Fatalf("%d executions", n)
 		}
 	})
 
 	t.Run("a bulk update fires once per record", func(t *testing.T) {
 		e := e.at(t)
-		key := e.workflow(map[string]any{"config": cfg("collection", "posts", "mode", 2, "changed", []any{"status"}), "script": `return ctx.data.id`})
+		key := e.Workflow(map[string]any{"config": cfg("collection", "posts", "mode", 2, "changed", []any{"status"}), "script": `return ctx.data.id`})
 		var ids []string
 		for i := 0; i < 3; i++ {
 			id := coretest.ID(t, e.Post("/api/posts:create", e.Root, map[string]any{"title": "bulk"}).Must(t, 200).Obj(t))
@@ -469,7 +418,7 @@ return row.id`,
 		f := url.QueryEscape(`{"id":{"$in":[` + strings.Join(ids, ",") + `]}}`)
 		e.Post("/api/posts:update?filter="+f, e.Root, map[string]any{"status": "bulk"}).Must(t, 200)
 		got := map[string]bool{}
-		for _, x := range e.waitFinal(key, 3) {
+		for _, x := range e.WaitFinal(key, 3) {
 			got[fmt.Sprint(coretest.Num(x["output"]))] = true
 		}
 		for _, id := range ids {
@@ -482,17 +431,17 @@ return row.id`,
 
 func TestAsyncQueuedWithTheWrite(t *testing.T) {
 	e := newEnv(t)
-	key := e.workflow(map[string]any{"config": cfg("collection", "posts", "mode", 1), "script": `return ctx.data.title`})
+	key := e.Workflow(map[string]any{"config": cfg("collection", "posts", "mode", 1), "script": `return ctx.data.title`})
 	p := e.Post("/api/posts:create", e.Root, map[string]any{"title": "q"}).Must(t, 200).Obj(t)
-	list := e.executions(key)
+	list := e.Executions(key)
 	if len(list) != 1 {
 		t.Fatalf("the write answered without its queued execution: %v", list)
 	}
 	if coretest.Num(ctxData(list[0])["id"]) != coretest.ID(t, p) {
 		t.Fatalf("ctx.data = %v", ctxData(list[0]))
 	}
-	x := e.waitFinal(key, 1)[0]
-	if status(x) != 1 || x["output"] != "q" || x["startedAt"] == nil || x["finishedAt"] == nil {
+	x := e.WaitFinal(key, 1)[0]
+	if workflowtest.Status(x) != 1 || x["output"] != "q" || x["startedAt"] == nil || x["finishedAt"] == nil {
 		t.Fatalf("execution = %v", x)
 	}
 	if _, hasUser := ctxOf(x)["user"]; hasUser {
@@ -514,14 +463,14 @@ func TestSyncCannotRollBack(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t)
-			key := e.workflow(map[string]any{"sync": true, "config": cfg("collection", "posts", "mode", 3), "script": c.script})
+			key := e.Workflow(map[string]any{"sync": true, "config": cfg("collection", "posts", "mode", 3), "script": c.script})
 			r := e.Post("/api/posts:create", e.Root, map[string]any{"title": "kept"}).Must(t, 200)
 			id := coretest.ID(t, r.Obj(t))
 			if r.Body["errors"] != nil || r.Body["messages"] != nil {
 				t.Fatalf("a collection workflow changed the response: %s", r.Raw)
 			}
-			list := e.executions(key)
-			if len(list) != 1 || status(list[0]) != c.status {
+			list := e.Executions(key)
+			if len(list) != 1 || workflowtest.Status(list[0]) != c.status {
 				t.Fatalf("executions = %v", list)
 			}
 			if c.errMsg != "" {
@@ -537,7 +486,7 @@ func TestSyncCannotRollBack(t *testing.T) {
 			if got := e.Get(fmt.Sprintf("/api/posts:get?filterByTk=%d", id), e.Root).Must(t, 200).Obj(t); got["title"] != "changed" {
 				t.Fatalf("record = %v", got)
 			}
-			if n := len(e.executions(key)); n != 2 {
+			if n := len(e.Executions(key)); n != 2 {
 				t.Fatalf("%d executions after the update", n)
 			}
 		})
@@ -652,7 +601,7 @@ func TestLoopProtection(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			wf := workflow.New(workflow.Config{Workers: 2, SweepInterval: time.Hour})
 			s := coretest.New(t, core.Config{}, core.WithPlugins(wf, collectiontrigger.New(wf)))
-			e := &env{Server: s, t: t}
+			e := &env{&workflowtest.Env{Server: s, T: t, Type: collectiontrigger.Type}}
 			e.Collection(`{"name":"a","fields":[{"name":"n","type":"integer"}]}`)
 			e.Collection(`{"name":"b","fields":[{"name":"n","type":"integer"}]}`)
 			options := map[string]any{}
@@ -664,15 +613,15 @@ func TestLoopProtection(t *testing.T) {
 			}
 			switch c.shape {
 			case pingPong:
-				a := e.workflow(def("a", 1, `local db = require("db")
+				a := e.Workflow(def("a", 1, `local db = require("db")
 local row, err = db.create("b", {n = ctx.data.n + 1})
 if not row then error(err) end`))
-				b := e.workflow(def("b", 1, `local db = require("db")
+				b := e.Workflow(def("b", 1, `local db = require("db")
 local row, err = db.create("a", {n = ctx.data.n + 1})
 if not row then error(err) end`))
 				e.Post("/api/a:create", e.Root, map[string]any{"n": 0}).Must(t, 200)
-				as := e.waitFinal(a, c.runs)
-				bs := e.waitFinal(b, c.runs)
+				as := e.WaitFinal(a, c.runs)
+				bs := e.WaitFinal(b, c.runs)
 				// Every round wrote one a and one b; the last b write was the skipped one.
 				if na, nb := e.count("a"), e.count("b"); na != c.runs+1 || nb != c.runs {
 					t.Fatalf("a has %d records, b %d", na, nb)
@@ -687,13 +636,13 @@ if not row then error(err) end`))
 					}
 				}
 			case self:
-				w := e.workflow(def("a", 2, `local db = require("db")
+				w := e.Workflow(def("a", 2, `local db = require("db")
 local rows, err = db.update("a", ctx.data.id, {n = ctx.data.n + 1})
 if not rows then error(err) end
 return ctx.data.n`))
 				id := coretest.ID(t, e.Post("/api/a:create", e.Root, map[string]any{"n": 0}).Must(t, 200).Obj(t))
 				e.Post(fmt.Sprintf("/api/a:update?filterByTk=%d", id), e.Root, map[string]any{"n": 1}).Must(t, 200)
-				xs := e.waitFinal(w, c.runs)
+				xs := e.WaitFinal(w, c.runs)
 				checkRuns(t, xs)
 				rec := e.Get(fmt.Sprintf("/api/a:get?filterByTk=%d", id), e.Root).Must(t, 200).Obj(t)
 				if coretest.Num(rec["n"]) != int64(1+c.runs) {
@@ -719,7 +668,7 @@ func checkRuns(t *testing.T, xs []map[string]any) {
 	t.Helper()
 	depths := map[int]bool{}
 	for _, x := range xs {
-		if status(x) != 1 {
+		if workflowtest.Status(x) != 1 {
 			t.Fatalf("status %v: %v", x["status"], x)
 		}
 		stack, _ := x["stack"].([]any)
@@ -739,9 +688,9 @@ func TestEnabledOnceCreated(t *testing.T) {
 	e := newEnv(t)
 	for i := 0; i < 100; i++ {
 		title := fmt.Sprintf("round %d", i)
-		key := e.workflow(map[string]any{"config": cfg("collection", "posts", "mode", 1, "condition", map[string]any{"title": title}), "script": `return 1`})
+		key := e.Workflow(map[string]any{"config": cfg("collection", "posts", "mode", 1, "condition", map[string]any{"title": title}), "script": `return 1`})
 		e.create(map[string]any{"title": title})
-		if n := len(e.executions(key)); n != 1 {
+		if n := len(e.Executions(key)); n != 1 {
 			t.Fatalf("%s: a workflow created before the write fired %d times", title, n)
 		}
 	}

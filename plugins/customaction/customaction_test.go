@@ -2,7 +2,6 @@ package customaction_test
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/actionflow/actionflow/core/coretest"
 	"github.com/actionflow/actionflow/plugins/customaction"
 	"github.com/actionflow/actionflow/plugins/workflow"
+	"github.com/actionflow/actionflow/plugins/workflow/workflowtest"
 )
 
 // writes counts record writes to data (non-system) collections: a custom action writes none.
@@ -30,8 +30,7 @@ func (w *writes) Init(h *core.Host) error {
 }
 
 type env struct {
-	*coretest.Server
-	t      *testing.T
+	*workflowtest.Env
 	writes *writes
 }
 
@@ -43,7 +42,7 @@ func newEnv(t *testing.T) *env {
 	s.Collection(`{"name":"customers","fields":[{"name":"name","type":"string"}]}`)
 	s.Collection(`{"name":"orders","fields":[{"name":"title","type":"string","required":true},{"name":"total","type":"integer"},{"name":"customer","type":"belongsTo","target":"customers"}]}`)
 	s.Collection(`{"name":"notes","fields":[{"name":"text","type":"string"}]}`)
-	e := &env{Server: s, t: t, writes: w}
+	e := &env{Env: &workflowtest.Env{Server: s, T: t, Type: customaction.Type}, writes: w}
 	c := coretest.ID(t, s.Post("/api/customers:create", s.Root, map[string]any{"name": "Ada"}).Must(t, 200).Obj(t))
 	for i, title := range []string{"first", "second", "third"} {
 		s.Post("/api/orders:create", s.Root, map[string]any{"title": title, "total": (i + 1) * 10, "customerId": c}).Must(t, 200)
@@ -52,54 +51,12 @@ func newEnv(t *testing.T) *env {
 }
 
 // at is e for a subtest: helpers fail t, not the parent test.
-func (e *env) at(t *testing.T) *env { return &env{Server: e.Server, t: t, writes: e.writes} }
-
-// workflow creates an enabled custom-action workflow and returns its key.
-func (e *env) workflow(def map[string]any) string {
-	e.t.Helper()
-	if _, ok := def["type"]; !ok {
-		def["type"] = customaction.Type
-	}
-	if _, ok := def["enabled"]; !ok {
-		def["enabled"] = true
-	}
-	w := e.Post("/api/workflows:create", e.Root, def).Must(e.t, 200).Obj(e.t)
-	return w["key"].(string)
-}
-
-// executions lists the executions of a key, oldest first.
-func (e *env) executions(key string) []map[string]any {
-	e.t.Helper()
-	f := url.QueryEscape(fmt.Sprintf(`{"key":%q}`, key))
-	return e.Get("/api/executions:list?pageSize=1000&filter="+f, e.Root).Must(e.t, 200).List(e.t)
-}
-
-// waitFinal waits until the key has exactly n executions, all with a final status.
-func (e *env) waitFinal(key string, n int) []map[string]any {
-	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		list := e.executions(key)
-		done := len(list) == n
-		for _, x := range list {
-			if x["status"] == nil || coretest.Num(x["status"]) == 0 {
-				done = false
-			}
-		}
-		if done {
-			return list
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("executions of %s: want %d final ones, have %d: %v", key, n, len(list), list)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+func (e *env) at(t *testing.T) *env { return &env{Env: e.Env.At(t), writes: e.writes} }
 
 // order reads an order as stored.
 func (e *env) order(id int) map[string]any {
-	e.t.Helper()
-	return e.Get(fmt.Sprintf("/api/orders:get?filterByTk=%d", id), e.Root).Must(e.t, 200).Obj(e.t)
+	e.T.Helper()
+	return e.Get(fmt.Sprintf("/api/orders:get?filterByTk=%d", id), e.Root).Must(e.T, 200).Obj(e.T)
 }
 
 // answered reads the executions of a :trigger answer.
@@ -116,13 +73,6 @@ func answered(t *testing.T, r coretest.Response) []map[string]any {
 	return out
 }
 
-func status(x map[string]any) int64 {
-	if x["status"] == nil {
-		return 99
-	}
-	return coretest.Num(x["status"])
-}
-
 func messages(r coretest.Response) []string {
 	var out []string
 	list, _ := r.Body["messages"].([]any)
@@ -135,7 +85,7 @@ func messages(r coretest.Response) []string {
 
 func TestOneRecord(t *testing.T) {
 	e := newEnv(t)
-	key := e.workflow(map[string]any{
+	key := e.Workflow(map[string]any{
 		"sync":   true,
 		"config": map[string]any{"collection": "orders", "appends": []any{"customer"}},
 		"script": `flow.message("handled " .. ctx.data.title)
@@ -160,7 +110,7 @@ return {id = ctx.data.id, title = ctx.data.title, total = ctx.data.total, note =
 			w0 := e.writes.n.Load()
 			r := e.Post(c.path, e.Root, c.body).Must(t, 200)
 			xs := answered(t, r)
-			if len(xs) != 1 || status(xs[0]) != 1 {
+			if len(xs) != 1 || workflowtest.Status(xs[0]) != 1 {
 				t.Fatalf("executions = %v", xs)
 			}
 			if m := messages(r); len(m) != 1 || m[0] != "handled "+c.title {
@@ -187,7 +137,7 @@ return {id = ctx.data.id, title = ctx.data.title, total = ctx.data.total, note =
 
 func TestSeveralRecords(t *testing.T) {
 	e := newEnv(t)
-	key := e.workflow(map[string]any{
+	key := e.Workflow(map[string]any{
 		"sync":   true,
 		"config": map[string]any{"collection": "orders"},
 		"script": `local out = {}
@@ -216,7 +166,7 @@ return table.concat(out, ",")`,
 			}
 			r := e.Post(path, e.Root, map[string]any{"flag": true}).Must(t, 200)
 			xs := answered(t, r)
-			if len(xs) != 1 || status(xs[0]) != 1 {
+			if len(xs) != 1 || workflowtest.Status(xs[0]) != 1 {
 				t.Fatalf("executions = %v", xs)
 			}
 			x := e.Get(fmt.Sprintf("/api/executions:get?filterByTk=%d", coretest.Num(xs[0]["id"])), e.Root).Must(t, 200).Obj(t)
@@ -230,9 +180,9 @@ return table.concat(out, ",")`,
 	}
 	t.Run("a missing record is a 404 and runs nothing", func(t *testing.T) {
 		e := e.at(t)
-		n := len(e.executions(key))
+		n := len(e.Executions(key))
 		e.Post("/api/orders:trigger?triggerWorkflows="+key+"&filterByTk=1,99", e.Root, nil).Must(t, 404)
-		if len(e.executions(key)) != n {
+		if len(e.Executions(key)) != n {
 			t.Fatal("a workflow ran")
 		}
 	})
@@ -244,7 +194,7 @@ return table.concat(out, ",")`,
 
 func TestFreeContext(t *testing.T) {
 	e := newEnv(t)
-	key := e.workflow(map[string]any{
+	key := e.Workflow(map[string]any{
 		"sync": true,
 		"script": `flow.message("hi " .. ctx.user.email)
 return {a = ctx.data.a, c = ctx.data.b.c, role = ctx.roleName}`,
@@ -252,7 +202,7 @@ return {a = ctx.data.a, c = ctx.data.b.c, role = ctx.roleName}`,
 	member := e.User("m@x.io", "member")
 	r := e.Post("/api/workflows:trigger?triggerWorkflows="+key, member, map[string]any{"a": 1, "b": map[string]any{"c": "x"}}).Must(t, 200)
 	xs := answered(t, r)
-	if len(xs) != 1 || status(xs[0]) != 1 {
+	if len(xs) != 1 || workflowtest.Status(xs[0]) != 1 {
 		t.Fatalf("executions = %v", xs)
 	}
 	if m := messages(r); len(m) != 1 || m[0] != "hi m@x.io" {
@@ -265,7 +215,7 @@ return {a = ctx.data.a, c = ctx.data.b.c, role = ctx.roleName}`,
 	}
 	t.Run("no body", func(t *testing.T) {
 		e.Post("/api/workflows:trigger?triggerWorkflows="+key, member, nil).Must(t, 500) // ctx.data.b is nil: a Lua error
-		k2 := e.at(t).workflow(map[string]any{"sync": true, "script": `return next(ctx.data) == nil`})
+		k2 := e.at(t).Workflow(map[string]any{"sync": true, "script": `return next(ctx.data) == nil`})
 		r := e.Post("/api/workflows:trigger?triggerWorkflows="+k2, member, nil).Must(t, 200)
 		x := e.Get(fmt.Sprintf("/api/executions:get?filterByTk=%d", coretest.Num(answered(t, r)[0]["id"])), e.Root).Must(t, 200).Obj(t)
 		if x["output"] != true {
@@ -276,14 +226,14 @@ return {a = ctx.data.a, c = ctx.data.b.c, role = ctx.roleName}`,
 
 func TestErrors(t *testing.T) {
 	e := newEnv(t)
-	onOrders := e.workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "orders"}, "script": `return 1`})
-	free := e.workflow(map[string]any{"sync": true, "script": `return 1`})
-	disabled := e.workflow(map[string]any{"sync": true, "enabled": false, "config": map[string]any{"collection": "orders"}, "script": `return 1`})
-	fails := e.workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "orders"}, "script": `flow.message("checked") flow.fail("not allowed: " .. ctx.data.title)`})
-	errs := e.workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "orders"}, "script": `error("secret detail")`})
-	finishes := e.workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "orders"}, "script": `flow.message("done") flow.finish()`})
-	later := e.workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "orders"}, "script": `flow.message("later") return 1`})
-	laterAsync := e.workflow(map[string]any{"config": map[string]any{"collection": "orders"}, "script": `return 1`})
+	onOrders := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "orders"}, "script": `return 1`})
+	free := e.Workflow(map[string]any{"sync": true, "script": `return 1`})
+	disabled := e.Workflow(map[string]any{"sync": true, "enabled": false, "config": map[string]any{"collection": "orders"}, "script": `return 1`})
+	fails := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "orders"}, "script": `flow.message("checked") flow.fail("not allowed: " .. ctx.data.title)`})
+	errs := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "orders"}, "script": `error("secret detail")`})
+	finishes := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "orders"}, "script": `flow.message("done") flow.finish()`})
+	later := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "orders"}, "script": `flow.message("later") return 1`})
+	laterAsync := e.Workflow(map[string]any{"config": map[string]any{"collection": "orders"}, "script": `return 1`})
 
 	cases := []struct {
 		name   string
@@ -320,14 +270,14 @@ func TestErrors(t *testing.T) {
 		if !strings.Contains(r.Raw, "checked") {
 			t.Fatalf("messages missing: %s", r.Raw)
 		}
-		if x := e.executions(fails); len(x) != 2 || status(x[1]) != -1 {
+		if x := e.Executions(fails); len(x) != 2 || workflowtest.Status(x[1]) != -1 {
 			t.Fatalf("executions = %v", x)
 		}
 	})
 	t.Run("the error stays in the execution", func(t *testing.T) {
 		e := e.at(t)
-		x := e.executions(errs)
-		if len(x) != 1 || status(x[0]) != -2 || !strings.Contains(fmt.Sprint(x[0]["error"]), "secret detail") {
+		x := e.Executions(errs)
+		if len(x) != 1 || workflowtest.Status(x[0]) != -2 || !strings.Contains(fmt.Sprint(x[0]["error"]), "secret detail") {
 			t.Fatalf("executions = %v", x)
 		}
 	})
@@ -335,46 +285,46 @@ func TestErrors(t *testing.T) {
 		e := e.at(t)
 		r := e.Post("/api/orders:trigger?filterByTk=1&triggerWorkflows="+strings.Join([]string{onOrders, finishes, later, laterAsync}, ","), e.Root, nil).Must(t, 200)
 		// Two sync ones ran; the async one was kept as canceled, the later sync one never ran.
-		if xs := answered(t, r); len(xs) != 3 || status(xs[2]) != -4 {
+		if xs := answered(t, r); len(xs) != 3 || workflowtest.Status(xs[2]) != -4 {
 			t.Fatalf("executions = %v", xs)
 		}
 		if m := messages(r); len(m) != 1 || m[0] != "done" {
 			t.Fatalf("messages = %v", m)
 		}
-		if n := len(e.executions(later)); n != 0 {
+		if n := len(e.Executions(later)); n != 0 {
 			t.Fatalf("%d later sync executions", n)
 		}
-		if x := e.executions(laterAsync); len(x) != 1 || status(x[0]) != -4 || !strings.Contains(fmt.Sprint(x[0]["reason"]), "finished") {
+		if x := e.Executions(laterAsync); len(x) != 1 || workflowtest.Status(x[0]) != -4 || !strings.Contains(fmt.Sprint(x[0]["reason"]), "finished") {
 			t.Fatalf("skipped async executions = %v", x)
 		}
 	})
 	t.Run("a failure skips the async ones", func(t *testing.T) {
 		e := e.at(t)
 		e.Post("/api/orders:trigger?filterByTk=1&triggerWorkflows="+fails+","+laterAsync, e.Root, nil).Must(t, 400)
-		x := e.executions(laterAsync)
-		if last := x[len(x)-1]; len(x) != 2 || status(last) != -4 || !strings.Contains(fmt.Sprint(last["reason"]), "failed") {
+		x := e.Executions(laterAsync)
+		if last := x[len(x)-1]; len(x) != 2 || workflowtest.Status(last) != -4 || !strings.Contains(fmt.Sprint(last["reason"]), "failed") {
 			t.Fatalf("skipped async executions = %v", x)
 		}
 	})
 	t.Run("a listed key runs once, unknown keys are ignored", func(t *testing.T) {
 		e := e.at(t)
-		n := len(e.executions(onOrders))
+		n := len(e.Executions(onOrders))
 		r := e.Post("/api/orders:trigger?filterByTk=1&triggerWorkflows="+onOrders+",nope,"+onOrders+"!customer", e.Root, nil).Must(t, 200)
 		if xs := answered(t, r); len(xs) != 1 {
 			t.Fatalf("executions = %v", xs)
 		}
-		if len(e.executions(onOrders)) != n+1 {
+		if len(e.Executions(onOrders)) != n+1 {
 			t.Fatal("the key ran more than once")
 		}
 	})
 	t.Run("a body that is not an object is a 400", func(t *testing.T) {
 		e := e.at(t)
-		n := len(e.executions(onOrders)) + len(e.executions(free))
+		n := len(e.Executions(onOrders)) + len(e.Executions(free))
 		for _, body := range []string{`[1,2]`, `"x"`, `{"a":`} {
 			e.Post("/api/orders:trigger?filterByTk=1&triggerWorkflows="+onOrders, e.Root, body).Must(t, 400)
 			e.Post("/api/workflows:trigger?triggerWorkflows="+free, e.Root, body).Must(t, 400)
 		}
-		if len(e.executions(onOrders))+len(e.executions(free)) != n {
+		if len(e.Executions(onOrders))+len(e.Executions(free)) != n {
 			t.Fatal("a workflow ran")
 		}
 	})
@@ -386,7 +336,7 @@ func TestErrors(t *testing.T) {
 
 func TestPermission(t *testing.T) {
 	e := newEnv(t)
-	key := e.workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "orders"}, "script": `return ctx.data.title`})
+	key := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "orders"}, "script": `return ctx.data.title`})
 	e.Post("/api/roles:create", e.Root, map[string]any{"name": "lister", "permissions": map[string]any{"orders": []any{"list"}}}).Must(t, 200)
 	e.Post("/api/roles:create", e.Root, map[string]any{"name": "getter", "permissions": map[string]any{"orders": []any{"get"}}}).Must(t, 200)
 	cases := []struct {
@@ -406,13 +356,13 @@ func TestPermission(t *testing.T) {
 		})
 	}
 	t.Run("nothing ran for the refused ones", func(t *testing.T) {
-		if n := len(e.at(t).executions(key)); n != 3 {
+		if n := len(e.at(t).Executions(key)); n != 3 {
 			t.Fatalf("%d executions", n)
 		}
 	})
 	t.Run("workflows:trigger is open to a signed-in user", func(t *testing.T) {
 		e := e.at(t)
-		free := e.workflow(map[string]any{"sync": true, "script": `return 1`})
+		free := e.Workflow(map[string]any{"sync": true, "script": `return 1`})
 		e.Post("/api/workflows:trigger?triggerWorkflows="+free, cases[0].token, nil).Must(t, 200)
 		e.Post("/api/workflows:trigger?triggerWorkflows="+free, "", nil).Must(t, 401)
 	})
@@ -420,8 +370,8 @@ func TestPermission(t *testing.T) {
 
 func TestAsync(t *testing.T) {
 	e := newEnv(t)
-	sync := e.workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "orders"}, "script": `flow.message("sync") return 1`})
-	async := e.workflow(map[string]any{
+	sync := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "orders"}, "script": `flow.message("sync") return 1`})
+	async := e.Workflow(map[string]any{
 		"config": map[string]any{"collection": "orders", "appends": []any{"customer"}},
 		"script": `local db = require("db")
 local row, err = db.create("notes", {text = ctx.data.title .. " for " .. ctx.data.customer.name .. " by " .. ctx.user.email})
@@ -430,17 +380,17 @@ return row.text`,
 	})
 	r := e.Post("/api/orders:trigger?filterByTk=3&triggerWorkflows="+async+","+sync, e.Root, map[string]any{"title": "merged"}).Must(t, 200)
 	xs := answered(t, r)
-	if len(xs) != 2 || status(xs[0]) != 1 || xs[1]["status"] != nil {
+	if len(xs) != 2 || workflowtest.Status(xs[0]) != 1 || xs[1]["status"] != nil {
 		t.Fatalf("sync first, then the queued async one: %v", xs)
 	}
 	if m := messages(r); len(m) != 1 || m[0] != "sync" {
 		t.Fatalf("messages = %v", m)
 	}
-	if list := e.executions(async); len(list) != 1 || coretest.Num(list[0]["id"]) != coretest.Num(xs[1]["id"]) {
+	if list := e.Executions(async); len(list) != 1 || coretest.Num(list[0]["id"]) != coretest.Num(xs[1]["id"]) {
 		t.Fatalf("the async execution is not queued: %v", list)
 	}
-	x := e.waitFinal(async, 1)[0]
-	if status(x) != 1 || x["output"] != "merged for Ada by root@actionflow.local" {
+	x := e.WaitFinal(async, 1)[0]
+	if workflowtest.Status(x) != 1 || x["output"] != "merged for Ada by root@actionflow.local" {
 		t.Fatalf("execution = %v", x)
 	}
 	if got := e.order(3); got["title"] != "third" {
@@ -448,12 +398,12 @@ return row.text`,
 	}
 	t.Run("free context", func(t *testing.T) {
 		e := e.at(t)
-		free := e.workflow(map[string]any{"script": `return ctx.data.n * 2`})
+		free := e.Workflow(map[string]any{"script": `return ctx.data.n * 2`})
 		r := e.Post("/api/workflows:trigger?triggerWorkflows="+free, e.Root, map[string]any{"n": 21}).Must(t, 200)
 		if xs := answered(t, r); len(xs) != 1 || xs[0]["status"] != nil {
 			t.Fatalf("executions = %v", xs)
 		}
-		if x := e.waitFinal(free, 1)[0]; status(x) != 1 || coretest.Num(x["output"]) != 42 {
+		if x := e.WaitFinal(free, 1)[0]; workflowtest.Status(x) != 1 || coretest.Num(x["output"]) != 42 {
 			t.Fatalf("execution = %v", x)
 		}
 	})

@@ -12,12 +12,10 @@ import (
 	"github.com/actionflow/actionflow/plugins/actiontrigger"
 	"github.com/actionflow/actionflow/plugins/interceptor"
 	"github.com/actionflow/actionflow/plugins/workflow"
+	"github.com/actionflow/actionflow/plugins/workflow/workflowtest"
 )
 
-type env struct {
-	*coretest.Server
-	t *testing.T
-}
+type env struct{ *workflowtest.Env }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -25,35 +23,29 @@ func newEnv(t *testing.T) *env {
 	s := coretest.New(t, core.Config{}, core.WithPlugins(wf, interceptor.New(wf), actiontrigger.New(wf)))
 	s.Collection(`{"name":"categories","fields":[{"name":"name","type":"string"},{"name":"posts","type":"hasMany","target":"posts","foreignKey":"categoryId"}]}`)
 	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string","required":true},{"name":"views","type":"integer"},{"name":"category","type":"belongsTo","target":"categories"}]}`)
-	return &env{Server: s, t: t}
+	return &env{&workflowtest.Env{Server: s, T: t, Type: interceptor.Type}}
 }
 
 // workflow creates an enabled request-interception workflow on posts and returns its key.
 func (e *env) workflow(key, script string, cfg map[string]any) string {
-	e.t.Helper()
+	e.T.Helper()
 	config := map[string]any{"collection": "posts"}
 	for k, v := range cfg {
 		config[k] = v
 	}
 	w := e.Post("/api/workflows:create", e.Root, map[string]any{"key": key, "type": interceptor.Type,
-		"enabled": true, "config": config, "script": script}).Must(e.t, 200).Obj(e.t)
+		"enabled": true, "config": config, "script": script}).Must(e.T, 200).Obj(e.T)
 	return w["key"].(string)
 }
 
-func (e *env) executions(key string) []map[string]any {
-	e.t.Helper()
-	f := url.QueryEscape(fmt.Sprintf(`{"key":%q}`, key))
-	return e.Get("/api/executions:list?pageSize=1000&sort=id&filter="+f, e.Root).Must(e.t, 200).List(e.t)
-}
-
 func (e *env) count(filter string) int64 {
-	e.t.Helper()
-	return int64(len(e.Get("/api/posts:list?pageSize=1000&filter="+url.QueryEscape(filter), e.Root).Must(e.t, 200).List(e.t)))
+	e.T.Helper()
+	return int64(len(e.Get("/api/posts:list?pageSize=1000&filter="+url.QueryEscape(filter), e.Root).Must(e.T, 200).List(e.T)))
 }
 
 func (e *env) post(title string) int64 {
-	e.t.Helper()
-	return coretest.ID(e.t, e.Post("/api/posts:create", e.Root, map[string]any{"title": title}).Must(e.t, 200).Obj(e.t))
+	e.T.Helper()
+	return coretest.ID(e.T, e.Post("/api/posts:create", e.Root, map[string]any{"title": title}).Must(e.T, 200).Obj(e.T))
 }
 
 func TestBlocking(t *testing.T) {
@@ -103,7 +95,7 @@ func TestBlocking(t *testing.T) {
 			if !tc.check() {
 				t.Fatal("the intercepted action wrote")
 			}
-			if n := len(e.executions(tc.key)); n != 1 {
+			if n := len(e.Executions(tc.key)); n != 1 {
 				t.Fatalf("%d executions of %s", n, tc.key)
 			}
 		})
@@ -177,7 +169,7 @@ func TestContextAndScope(t *testing.T) {
 		if fmt.Sprint(r.Body["messages"]) != "[map[message:root] map[message:after]]" {
 			t.Fatalf("messages %v: the interceptor's come first, then the post-action ones", r.Body["messages"])
 		}
-		x := e.executions("seen")
+		x := e.Executions("seen")
 		out := x[len(x)-1]["output"].(map[string]any)
 		params := out["params"].(map[string]any)
 		if fmt.Sprint(params["filter"]) != "map[title:a]" || params["filterByTk"] != nil || fmt.Sprint(params["values"]) != "map[views:3]" {
@@ -190,14 +182,14 @@ func TestContextAndScope(t *testing.T) {
 	})
 	t.Run("filterByTk", func(t *testing.T) {
 		e.Post(fmt.Sprintf("/api/posts:update?filterByTk=%d", id), e.Root, map[string]any{"views": 4}).Must(t, 200)
-		x := e.executions("seen")
+		x := e.Executions("seen")
 		if v := x[len(x)-1]["output"].(map[string]any)["params"].(map[string]any)["filterByTk"]; coretest.Num(v) != id {
 			t.Fatalf("filterByTk %v", v)
 		}
 	})
 	t.Run("a workflow of another collection does not fire", func(t *testing.T) {
 		e.Post("/api/posts:create?triggerWorkflows=other", e.Root, map[string]any{"title": "b"}).Must(t, 200)
-		if n := len(e.executions("other")); n != 0 {
+		if n := len(e.Executions("other")); n != 0 {
 			t.Fatalf("%d executions", n)
 		}
 	})
@@ -214,7 +206,7 @@ func TestContextAndScope(t *testing.T) {
 		e.Post("/api/roles:create", e.Root, map[string]any{"name": "readonly", "permissions": map[string]any{"posts": []any{"list"}}}).Must(t, 200)
 		ro := e.User("ro@x.io", "readonly")
 		e.Post("/api/posts:create?triggerWorkflows=never", ro, map[string]any{"title": "no"}).Must(t, 403)
-		if n := len(e.executions("never")); n != 0 {
+		if n := len(e.Executions("never")); n != 0 {
 			t.Fatalf("the interceptor ran for a forbidden request (%d executions)", n)
 		}
 	})
