@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/core/coretest"
 )
 
 // TestMain lets the test binary be the server child too, as the real binary is when
@@ -34,31 +34,11 @@ func tinyOptions() options {
 // startInProcess serves an app built like the bench server's on a loopback port.
 func startInProcess(t *testing.T, durable bool) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	app, err := newServerApp(core.Config{DataDir: t.TempDir(), SyncWrites: durable, RootPassword: "bench-test", BcryptCost: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := newServerApp(core.Config{
-		Addr: ln.Addr().String(), DataDir: t.TempDir(), SyncWrites: durable,
-		RootPassword: "bench-test", BcryptCost: 4,
-	})
-	if err != nil {
-		_ = ln.Close()
-		t.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		_ = app.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = app.Shutdown(ctx)
-		<-served
-		_ = app.Close(ctx)
-	})
-	return "http://" + ln.Addr().String()
+	return coretest.ServeTCP(t, app)
 }
 
 func TestRunWorkloads(t *testing.T) {

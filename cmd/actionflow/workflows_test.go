@@ -2,12 +2,10 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +16,7 @@ import (
 	"time"
 
 	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/core/coretest"
 	"github.com/actionflow/actionflow/plugins/actiontrigger"
 	"github.com/actionflow/actionflow/plugins/workflow"
 )
@@ -215,23 +214,7 @@ func newApplyEnv(t *testing.T) *applyEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		_ = app.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = app.Shutdown(ctx)
-		<-served
-		_ = app.Close(ctx)
-	})
-	e := &applyEnv{t: t, url: "http://" + ln.Addr().String(), dir: t.TempDir()}
+	e := &applyEnv{t: t, url: coretest.ServeTCP(t, app), dir: t.TempDir()}
 	e.token = e.must("POST", "/api/auth:signIn", map[string]any{"email": "root@actionflow.local", "password": "pw"})["token"].(string)
 	return e
 }

@@ -1,5 +1,6 @@
 // Package coretest serves an actionflow App over an in-memory listener for tests, with a
-// small JSON client: the way plugin and example tests talk to the HTTP API.
+// small JSON client: the way plugin and example tests talk to the HTTP API. ServeTCP serves
+// one on loopback for tests that run a real client or process.
 package coretest
 
 import (
@@ -207,4 +208,28 @@ func Num(v any) int64 {
 func ID(t testing.TB, m map[string]any) int64 {
 	t.Helper()
 	return Num(m["id"])
+}
+
+// ServeTCP serves app on a loopback TCP port until the test ends (then it shuts the app
+// down and closes it) and returns its base URL, for tests that drive a real client or
+// process against it.
+func ServeTCP(t testing.TB, app *core.App) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = app.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = app.Shutdown(ctx)
+		<-served
+		_ = app.Close(ctx)
+	})
+	return "http://" + ln.Addr().String()
 }

@@ -2,10 +2,8 @@ package orders_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/core/coretest"
 	"github.com/actionflow/actionflow/plugins/actiontrigger"
 	"github.com/actionflow/actionflow/plugins/collectiontrigger"
 	"github.com/actionflow/actionflow/plugins/interceptor"
@@ -114,23 +113,7 @@ func newServer(t *testing.T) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		_ = app.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = app.Shutdown(ctx)
-		<-served
-		_ = app.Close(ctx)
-	})
-	return &server{t: t, url: "http://" + ln.Addr().String()}
+	return &server{t: t, url: coretest.ServeTCP(t, app)}
 }
 
 // do sends a request with a raw JSON body ("" for none) and returns the status and body.
