@@ -114,14 +114,7 @@ func serveChild(getenv func(string) string, stdout, stderr io.Writer) int {
 			code = 1
 		}
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := app.Shutdown(sctx); err != nil {
-		log.Error("shutdown", "err", err)
-		code = 1
-	}
-	if err := app.Close(sctx); err != nil {
-		log.Error("close", "err", err)
+	if !standard.Stop(app, log) {
 		code = 1
 	}
 	return code

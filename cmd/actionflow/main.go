@@ -173,14 +173,7 @@ func serveUntilSignal(app *core.App, log *slog.Logger) int {
 	case <-ctx.Done():
 		log.Info("shutting down")
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := app.Shutdown(sctx); err != nil {
-		log.Error("shutdown", "err", err)
-		code = 1
-	}
-	if err := app.Close(sctx); err != nil {
-		log.Error("close", "err", err)
+	if !standard.Stop(app, log) {
 		code = 1
 	}
 	log.Info("stopped")

@@ -1,8 +1,13 @@
-// Package standard is the set of plugins an actionflow server runs, shared by the
-// actionflow binary and its load benchmark so that both serve the same product.
+// Package standard is the set of plugins an actionflow server runs and the way it stops,
+// shared by the actionflow binary and its load benchmark so that both serve the same
+// product.
 package standard
 
 import (
+	"context"
+	"log/slog"
+	"time"
+
 	"github.com/actionflow/actionflow/core"
 	"github.com/actionflow/actionflow/plugins/actiontrigger"
 	"github.com/actionflow/actionflow/plugins/collectiontrigger"
@@ -16,4 +21,21 @@ import (
 func Plugins(cfg workflow.Config) []core.Plugin {
 	wf := workflow.New(cfg)
 	return []core.Plugin{wf, interceptor.New(wf), actiontrigger.New(wf), collectiontrigger.New(wf), customaction.New(wf)}
+}
+
+// Stop shuts app down gracefully (in-flight requests finish) and closes it, within 30 s.
+// Failures are logged; it reports whether both steps succeeded.
+func Stop(app *core.App, log *slog.Logger) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ok := true
+	if err := app.Shutdown(ctx); err != nil {
+		log.Error("shutdown", "err", err)
+		ok = false
+	}
+	if err := app.Close(ctx); err != nil {
+		log.Error("close", "err", err)
+		ok = false
+	}
+	return ok
 }
