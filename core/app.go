@@ -158,7 +158,7 @@ func New(cfg Config, opts ...Option) (*App, error) {
 		}
 		a.store = s
 	}
-	a.data = &Data{schema: &a.schema, store: a.store, hash: a.hashPassword}
+	a.data = &Data{schema: &a.schema, store: a.store, hash: a.hashPassword, counts: newIndexCounts()}
 	lua, err := runtime.New(cfg.Lua, cfg.LuaModules...)
 	if err != nil {
 		_ = a.store.Close()

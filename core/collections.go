@@ -238,6 +238,8 @@ func (a *App) editableCollection(ac *ActionContext) (*Collection, error) {
 // batches so that no transaction grows too big.
 func (a *App) purgeCollection(name string) {
 	prefixes := append([][]byte{store.RecordPrefix(name)}, store.CollectionIndexPrefixes(name)...)
+	a.data.counts.begin(name)
+	defer a.data.counts.end(name)
 	for _, p := range prefixes {
 		for {
 			var keys [][]byte
@@ -321,6 +323,7 @@ func (a *App) indexExisting(tx *Tx, c *Collection, f *Field) error {
 			return a.data.moveUnique(tx, c, f, id, nil, r[f.Name])
 		}
 		if key, ok := store.IndexKey(c.Name, f.Name, r[f.Name], id); ok {
+			a.data.counts.writing(tx, c.Name)
 			return tx.Set(key, nil)
 		}
 		return nil

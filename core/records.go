@@ -82,6 +82,8 @@ type Data struct {
 	// beforeWrite checks or completes a collection's records before they are written
 	// (prev is nil on create).
 	beforeWrite map[string]func(tx *Tx, rec, prev Record) error
+	// counts remembers index counts for lists (indexPage).
+	counts *indexCounts
 }
 
 // Schema returns the current schema snapshot.
@@ -348,11 +350,13 @@ func (d *Data) writeIndexes(tx *Tx, c *Collection, id uint64, prev, rec Record) 
 			continue
 		}
 		if k, ok := store.IndexKey(c.Name, f.Name, old, id); ok && prev != nil {
+			d.counts.writing(tx, c.Name)
 			if err := tx.Delete(k); err != nil {
 				return fmt.Errorf("core: index %s.%s: %w", c.Name, f.Name, err)
 			}
 		}
 		if k, ok := store.IndexKey(c.Name, f.Name, cur, id); ok {
+			d.counts.writing(tx, c.Name)
 			if err := tx.Set(k, nil); err != nil {
 				return fmt.Errorf("core: index %s.%s: %w", c.Name, f.Name, err)
 			}
@@ -604,9 +608,9 @@ func (d *Data) toOne(tx *Tx, c *Collection, f *Field, t *Collection, rec Record,
 }
 
 // indexPage answers an id-ordered page of the records whose (secondary-indexed, not
-// unique) field holds v, without collecting every matching id: the count walks the index
-// keys without copying them, and the page reads keys only up to its end. ok is false when
-// it does not apply.
+// unique) field holds v, without collecting every matching id: the count is remembered
+// between writes (indexCounts) or walks the index keys without copying them, and the page
+// reads keys only up to its end. ok is false when it does not apply.
 func (d *Data) indexPage(tx *Tx, c *Collection, field string, v any, desc bool, p query.Page) (out []Record, count int, ok bool, err error) {
 	f, found := c.Field(field)
 	if !found || f.Unique || !f.Indexed() || p.PageSize <= 0 {
@@ -616,8 +620,12 @@ func (d *Data) indexPage(tx *Tx, c *Collection, field string, v any, desc bool, 
 	if !valid {
 		return nil, 0, false, nil
 	}
-	if count, err = tx.Count(prefix); err != nil {
-		return nil, 0, false, fmt.Errorf("core: count %s.%s: %w", c.Name, field, err)
+	count, known := d.counts.get(tx, c.Name, prefix)
+	if !known {
+		if count, err = tx.Count(prefix); err != nil {
+			return nil, 0, false, fmt.Errorf("core: count %s.%s: %w", c.Name, field, err)
+		}
+		d.counts.put(tx, c.Name, prefix, count)
 	}
 	off := p.Offset()
 	ids := make([]uint64, 0, min(p.PageSize, max(count-off, 0)))

@@ -14,6 +14,11 @@ type Tx struct {
 	writable bool
 	onCommit []func()
 	onAbort  []func()
+	// epoch is indexCounts' epoch taken before the transaction opened (when epochKnown).
+	epoch      uint64
+	epochKnown bool
+	// indexWrites are the collections whose indexes this attempt wrote (indexCounts).
+	indexWrites []string
 }
 
 // Context is the context of the operation the transaction belongs to.
@@ -37,8 +42,10 @@ func (t *Tx) OnAbort(fn func()) { t.onAbort = append(t.onAbort, fn) }
 func (a *App) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	var attempts []*Tx
 	var done *Tx
+	// Taken before the first attempt opens, so at most the epoch of any attempt's snapshot.
+	epoch := a.data.counts.now()
 	err := a.store.Update(func(st store.Txn) error {
-		tx := &Tx{Txn: st, ctx: ctx, writable: true}
+		tx := &Tx{Txn: st, ctx: ctx, writable: true, epoch: epoch, epochKnown: true}
 		attempts = append(attempts, tx)
 		if err := fn(tx); err != nil {
 			return err
@@ -68,7 +75,8 @@ func (a *App) Update(ctx context.Context, fn func(tx *Tx) error) error {
 
 // View runs fn in a read-only transaction.
 func (a *App) View(ctx context.Context, fn func(tx *Tx) error) error {
+	epoch := a.data.counts.now()
 	return a.store.View(func(st store.Txn) error {
-		return fn(&Tx{Txn: st, ctx: ctx})
+		return fn(&Tx{Txn: st, ctx: ctx, epoch: epoch, epochKnown: true})
 	})
 }
