@@ -99,6 +99,20 @@ func TestAsyncOutcomesAndCancel(t *testing.T) {
 		}
 		e.Post(fmt.Sprintf("/api/executions:cancel?filterByTk=%d", running), e.Root, nil).Must(t, 400)
 	})
+	t.Run("a running execution cannot be destroyed", func(t *testing.T) {
+		e.Post("/api/posts:create?triggerWorkflows="+spin, e.Root, map[string]any{"title": "f"}).Must(t, 200)
+		id := execID(spin)
+		e.waitStatus(id, 0)
+		// Only its worker writes a running execution (the finish write relies on it).
+		e.Post(fmt.Sprintf("/api/executions:destroy?filterByTk=%d", id), e.Root, nil).Must(t, 400)
+		cancel(id)
+		x := e.waitStatus(id, -3)
+		if x["reason"] != "manual_cancel" || x["startedAt"] == nil || x["finishedAt"] == nil {
+			t.Fatalf("canceled execution %v", x)
+		}
+		e.Post(fmt.Sprintf("/api/executions:destroy?filterByTk=%d", id), e.Root, nil).Must(t, 200)
+		e.Get(fmt.Sprintf("/api/executions:get?filterByTk=%d", id), e.Root).Must(t, 404)
+	})
 	t.Run("timeout aborts with status -3", func(t *testing.T) {
 		e.Post("/api/posts:create?triggerWorkflows="+slow, e.Root, map[string]any{"title": "d"}).Must(t, 200)
 		x := e.waitStatus(execID(slow), -3)

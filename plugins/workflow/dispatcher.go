@@ -206,6 +206,7 @@ func (d *dispatcher) work() {
 func (e *Engine) process(ctx context.Context, id uint64) error {
 	var exec *Execution
 	var wf *Workflow
+	var started core.Record // the execution as the start mark wrote it
 	err := e.app.Update(ctx, func(tx *core.Tx) error {
 		var err error
 		var prev core.Record // the execution as read here: updated without a second read
@@ -225,12 +226,13 @@ func (e *Engine) process(ctx context.Context, id uint64) error {
 			if err := e.disp.remove(tx, id); err != nil {
 				return err
 			}
-			err := e.saveLoadedExecution(tx, exec, prev)
+			_, err := e.saveLoadedExecution(tx, exec, prev)
 			exec = nil
 			return err
 		}
 		exec.Status, exec.StartedAt = intp(StatusStarted), now()
-		return e.saveLoadedExecution(tx, exec, prev)
+		started, err = e.saveLoadedExecution(tx, exec, prev)
+		return err
 	})
 	if err != nil || exec == nil {
 		return err
@@ -247,7 +249,19 @@ func (e *Engine) process(ctx context.Context, id uint64) error {
 		if err := e.markExecuted(tx, wf.ID); err != nil {
 			return err
 		}
-		return e.saveExecution(tx, exec, wf)
+		if exec.Final() && e.deleteOnStatus(wf, *exec.Status) {
+			return e.saveExecution(tx, exec, wf)
+		}
+		// Nothing but this worker writes a running execution (executions:destroy refuses
+		// it, cancel reaches the run), so its record is still the one the start mark
+		// wrote: it is updated without a second read and decode. Has keeps the key among
+		// tx's reads, as the read it replaces did.
+		ok, err := tx.Has(store.RecordKey(ExecutionsCollection, id))
+		if err != nil || !ok {
+			return err
+		}
+		_, err = e.saveLoadedExecution(tx, exec, started)
+		return err
 	})
 }
 

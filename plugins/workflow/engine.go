@@ -439,20 +439,19 @@ func (e *Engine) loadExecutionRecord(tx *core.Tx, id uint64) (*Execution, core.R
 }
 
 // saveLoadedExecution is saveExecution without a workflow (so never a delete) of an
-// execution that loadExecutionRecord read in tx as prev: the record layer does not read
-// and decode it again, and that read still makes a concurrent write of the execution
-// (destroy, cancel) conflict with tx.
-func (e *Engine) saveLoadedExecution(tx *core.Tx, exec *Execution, prev core.Record) error {
+// execution whose stored record is prev, read in tx by loadExecutionRecord: the record
+// layer does not read and decode it again, and that read still makes a concurrent write of
+// the execution (destroy, cancel) conflict with tx. It returns the record written.
+func (e *Engine) saveLoadedExecution(tx *core.Tx, exec *Execution, prev core.Record) (core.Record, error) {
 	coll, err := e.data.Collection(ExecutionsCollection)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	values, err := execValues(exec)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = e.data.UpdateRecord(tx, coll, prev, values, core.WriteOptions{})
-	return err
+	return e.data.UpdateRecord(tx, coll, prev, values, core.WriteOptions{})
 }
 
 // saveExecution writes an execution's fields back (or deletes it per the workflow's
@@ -490,7 +489,8 @@ func (e *Engine) finishQueued(tx *core.Tx, id uint64, status int, reason string)
 	if err := e.disp.remove(tx, id); err != nil {
 		return err
 	}
-	return e.saveLoadedExecution(tx, exec, prev)
+	_, err = e.saveLoadedExecution(tx, exec, prev)
+	return err
 }
 
 func (e *Engine) countExecutions() (int, error) {
