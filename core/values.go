@@ -157,6 +157,9 @@ func normalizeJSON(v any, depth int) (any, error) {
 		return f, nil
 	case map[string]any:
 		for k, e := range x {
+			if jsonScalar(e) {
+				continue // already normalized: no map write
+			}
 			n, err := normalizeJSON(e, depth+1)
 			if err != nil {
 				return nil, err
@@ -166,6 +169,9 @@ func normalizeJSON(v any, depth int) (any, error) {
 		return x, nil
 	case []any:
 		for i, e := range x {
+			if jsonScalar(e) {
+				continue
+			}
 			n, err := normalizeJSON(e, depth+1)
 			if err != nil {
 				return nil, err
@@ -179,6 +185,15 @@ func normalizeJSON(v any, depth int) (any, error) {
 		return int64(x), nil
 	}
 	return nil, fmt.Errorf("unsupported value of type %T", v)
+}
+
+// jsonScalar reports whether v is a JSON value normalizeJSON leaves as it is.
+func jsonScalar(v any) bool {
+	switch v.(type) {
+	case string, bool, nil, int64, float64:
+		return true
+	}
+	return false
 }
 
 func kindOf(v any) string {
