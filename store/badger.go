@@ -69,8 +69,12 @@ func OpenBadger(o Options) (*Badger, error) {
 		WithBlockCacheSize(4 << 20).
 		WithIndexCacheSize(8 << 20).
 		WithNumCompactors(2).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(8).
+		// Five level-0 tables before they are compacted into level 1 (badger's default), not
+		// two: each compaction merges more at once, which under a write load of small
+		// records plus executions costs far less CPU (W2 +25-40 %, W3 drain +15-25 % in
+		// actionflow-bench) for about 10 MB more RSS.
+		WithNumLevelZeroTables(5).
+		WithNumLevelZeroTablesStall(14).
 		WithValueLogFileSize(64 << 20).
 		WithNumGoroutines(2).
 		WithLogger(badgerLogger{o.Logger})
