@@ -830,10 +830,17 @@ func (d *Data) List(tx *Tx, c *Collection, q ListQuery) ([]Record, int, error) {
 }
 
 // IDs returns up to n record ids of a collection in id order (descending with desc),
-// reading keys only: the oldest or newest records without counting them all.
-func (d *Data) IDs(tx *Tx, c *Collection, n int, desc bool) ([]uint64, error) {
+// reading keys only: the oldest or newest records without counting them all. A from other
+// than 0 starts there: ids from it up (down with desc). Starting past the ids a caller
+// deleted skips their tombstones, which a scan from the first key walks until compaction
+// has dropped them.
+func (d *Data) IDs(tx *Tx, c *Collection, from uint64, n int, desc bool) ([]uint64, error) {
 	ids := make([]uint64, 0, min(n, 1024))
-	err := tx.Scan(store.RecordPrefix(c.Name), store.ScanOptions{KeysOnly: true, Reverse: desc}, func(k, _ []byte) error {
+	opts := store.ScanOptions{KeysOnly: true, Reverse: desc}
+	if from != 0 {
+		opts.Start = store.RecordKey(c.Name, from)
+	}
+	err := tx.Scan(store.RecordPrefix(c.Name), opts, func(k, _ []byte) error {
 		if len(ids) >= n {
 			return store.StopScan
 		}

@@ -464,3 +464,46 @@ func TestHistoryCap(t *testing.T) {
 		t.Fatalf("the newest executions were not kept: %v", list)
 	}
 }
+
+// TestHistoryCapKeepsRunning: pruning skips an execution that is still running, however
+// old, and deletes it once it has ended (a later prune starts no further than it).
+func TestHistoryCapKeepsRunning(t *testing.T) {
+	wf := workflow.New(workflow.Config{Workers: 1, MaxExecutions: 5, SweepInterval: time.Hour})
+	s := coretest.New(t, core.Config{}, core.WithPlugins(wf, actiontrigger.New(wf)))
+	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string"}]}`)
+	e := &env{&workflowtest.Env{Server: s, T: t, Type: actiontrigger.Type}}
+	spin := e.Workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "options": map[string]any{"timeout": 60000},
+		"script": "while true do end"})
+	quick := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": "return 1"})
+	e.Post("/api/posts:create?triggerWorkflows="+spin, e.Root, map[string]any{"title": "spin"}).Must(t, 200)
+	running := coretest.ID(t, e.Executions(spin)[0])
+	(&env{e.At(t)}).waitStatus(running, 0)
+
+	burst := func(n int) {
+		for i := 0; i < n; i++ {
+			e.Post("/api/posts:create?triggerWorkflows="+quick, e.Root, map[string]any{"title": "x"}).Must(t, 200)
+		}
+	}
+	// waitKept waits for the background prune to leave at most want executions of key.
+	waitKept := func(key string, want int) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for len(e.Executions(key)) > want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d executions of %s kept, want at most %d", len(e.Executions(key)), key, want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	burst(20)
+	waitKept(quick, 5) // the running one is kept besides: the cap is not exact
+	if list := e.Executions(spin); len(list) != 1 || workflowtest.Status(list[0]) != 0 {
+		t.Fatalf("the running execution was pruned: %v", list)
+	}
+	// Once ended it is the oldest final execution: the next prunes delete it (maybe as
+	// soon as its worker is done, before it can be read with status -3).
+	e.Post(fmt.Sprintf("/api/executions:cancel?filterByTk=%d", running), e.Root, nil).Must(t, 200)
+	burst(10)
+	waitKept(spin, 0)
+	waitKept(quick, 5)
+}

@@ -78,6 +78,9 @@ type Engine struct {
 	running sync.Map // execution id → *runState, while it runs
 	disp    *dispatcher
 	count   atomic.Int64 // executions in the store (approximate)
+	// pruneFrom is the lowest execution id the next prune looks at (0: the first); only
+	// prune, on the dispatcher's background goroutine, uses it.
+	pruneFrom uint64
 
 	// executed holds the workflow version ids whose executed mark is committed
 	// (markExecuted skips them).
@@ -534,11 +537,12 @@ func (e *Engine) prune() {
 		// A little slack below the cap, so that pruning runs every so often, not every time.
 		slack := int64(min(100, e.cfg.MaxExecutions/10))
 		// The oldest executions by id, keys only: not a read of every execution.
-		ids, err := e.data.IDs(tx, coll, int(min(over+slack, 1000)), false)
+		// From where the last prune stopped: not through the tombstones of what it deleted.
+		ids, err := e.data.IDs(tx, coll, e.pruneFrom, int(min(over+slack, 1000)), false)
 		if err != nil {
 			return err
 		}
-		deleted := int64(0)
+		deleted, from, kept := int64(0), e.pruneFrom, false
 		for _, id := range ids {
 			r, err := e.data.Get(tx, coll, id)
 			if err != nil {
@@ -546,14 +550,20 @@ func (e *Engine) prune() {
 			}
 			st, ok := r["status"].(int64)
 			if !ok || st == StatusStarted {
-				continue // queued or running
+				if !kept {
+					from, kept = id, true // queued or running: the next prune looks again
+				}
+				continue
 			}
 			if err := e.data.DestroyRecord(tx, coll, r, core.WriteOptions{}); err != nil {
 				return err
 			}
 			deleted++
+			if !kept {
+				from = id + 1
+			}
 		}
-		tx.OnCommit(func() { e.count.Add(-deleted) })
+		tx.OnCommit(func() { e.count.Add(-deleted); e.pruneFrom = from })
 		return nil
 	})
 	if err != nil {
