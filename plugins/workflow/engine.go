@@ -434,11 +434,11 @@ func (e *Engine) loadExecutionRecord(tx *core.Tx, id uint64) (*Execution, core.R
 	if err != nil {
 		return nil, nil, err
 	}
-	var x Execution
-	if err := fromRecord(r, &x); err != nil {
+	x, err := execFromRecord(r)
+	if err != nil {
 		return nil, nil, err
 	}
-	return &x, r, nil
+	return x, r, nil
 }
 
 // saveLoadedExecution is saveExecution without a workflow (so never a delete) of an

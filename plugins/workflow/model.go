@@ -186,6 +186,73 @@ func fromRecord(r core.Record, v any) error {
 	return nil
 }
 
+// execFromRecord is fromRecord of an execution without the JSON round trip: an
+// execution is read back on every async run, and the round trip was a fifth of the
+// worker's time. Values are the record layer's types (int64, float64, string, bool, nil,
+// map[string]any, []any); JSON fields are shared with r, not copied.
+func execFromRecord(r core.Record) (*Execution, error) {
+	x := &Execution{}
+	var err error
+	num := func(name string) uint64 {
+		n, ok := r[name].(int64)
+		if !ok && r[name] != nil && err == nil {
+			err = fmt.Errorf("workflow: decode execution: %s is %T, not an integer", name, r[name])
+		}
+		return uint64(n)
+	}
+	str := func(v any, name string) string {
+		s, ok := v.(string)
+		if !ok && v != nil && err == nil {
+			err = fmt.Errorf("workflow: decode execution: %s is %T, not a string", name, v)
+		}
+		return s
+	}
+	x.ID, x.WorkflowID = num("id"), num("workflowId")
+	if st, ok := r["status"].(int64); ok {
+		x.Status = intp(int(st))
+	} else if r["status"] != nil {
+		return nil, fmt.Errorf("workflow: decode execution: status is %T", r["status"])
+	}
+	x.Key, x.Reason = str(r["key"], "key"), str(r["reason"], "reason")
+	x.CreatedAt, x.StartedAt, x.FinishedAt = str(r["createdAt"], "createdAt"), str(r["startedAt"], "startedAt"), str(r["finishedAt"], "finishedAt")
+	x.Manually, _ = r["manually"].(bool)
+	x.Context, _ = r["context"].(map[string]any)
+	x.Output = r["output"]
+	if m, ok := r["error"].(map[string]any); ok {
+		x.Error = &ExecError{Message: str(m["message"], "error.message")}
+		if l, ok := m["line"].(int64); ok {
+			x.Error.Line = int(l)
+		}
+	}
+	if list, ok := r["logs"].([]any); ok {
+		x.Logs = make([]LogLine, 0, len(list))
+		for _, v := range list {
+			m, _ := v.(map[string]any)
+			x.Logs = append(x.Logs, LogLine{Level: str(m["level"], "logs.level"), Message: str(m["message"], "logs.message"), Time: str(m["time"], "logs.time")})
+		}
+	}
+	if list, ok := r["messages"].([]any); ok {
+		x.Messages = make([]core.Message, 0, len(list))
+		for _, v := range list {
+			m, _ := v.(map[string]any)
+			x.Messages = append(x.Messages, core.Message{Message: str(m["message"], "messages.message")})
+		}
+	}
+	if list, ok := r["stack"].([]any); ok {
+		x.Stack = make([]Frame, 0, len(list))
+		for _, v := range list {
+			m, _ := v.(map[string]any)
+			e, _ := m["execution"].(int64)
+			w, _ := m["workflow"].(int64)
+			x.Stack = append(x.Stack, Frame{Execution: uint64(e), Workflow: uint64(w)})
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
 // toValues turns a value into record values (JSON round trip, numbers normalised by core).
 func toValues(v any) (map[string]any, error) {
 	b, err := json.Marshal(v)

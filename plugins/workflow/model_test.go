@@ -8,8 +8,12 @@ import (
 )
 
 // TestExecValues checks that execValues gives what the JSON round trip toValues gave.
-func TestExecValues(t *testing.T) {
-	cases := []struct {
+// execCases are executions in the states the engine writes.
+func execCases() []struct {
+	name string
+	exec *Execution
+} {
+	return []struct {
 		name string
 		exec *Execution
 	}{
@@ -25,7 +29,10 @@ func TestExecValues(t *testing.T) {
 			Reason: "because", Manually: true, Output: "text", Context: map[string]any{"values": []int{1, 2}}}},
 		{"error without a line", &Execution{WorkflowID: 1, Status: intp(StatusError), Error: &ExecError{Message: "boom"}}},
 	}
-	for _, tc := range cases {
+}
+
+func TestExecValues(t *testing.T) {
+	for _, tc := range execCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			want, err := toValues(tc.exec)
 			if err != nil {
@@ -39,6 +46,54 @@ func TestExecValues(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("execValues:\n got %#v\nwant %#v", got, want)
+			}
+		})
+	}
+}
+
+// TestExecFromRecord checks that execFromRecord reads a stored execution as the JSON round
+// trip fromRecord did, and refuses fields of the wrong type.
+func TestExecFromRecord(t *testing.T) {
+	for _, tc := range execCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := execValues(tc.exec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec["id"], rec["createdAt"], rec["updatedAt"] = int64(12), "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.002Z"
+			var want Execution
+			if err := fromRecord(rec, &want); err != nil {
+				t.Fatal(err)
+			}
+			got, err := execFromRecord(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, &want) {
+				t.Fatalf("execFromRecord:\n got %#v\nwant %#v", got, &want)
+			}
+		})
+	}
+	bad := []struct {
+		name  string
+		field string
+		value any
+	}{
+		{"status not a number", "status", "1"},
+		{"key not a string", "key", int64(1)},
+		{"workflowId not an integer", "workflowId", "3"},
+		{"startedAt not a string", "startedAt", true},
+		{"error message not a string", "error", map[string]any{"message": int64(3)}},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := execValues(execCases()[1].exec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec[tc.field] = tc.value
+			if _, err := execFromRecord(rec); err == nil {
+				t.Fatalf("%s = %#v was accepted", tc.field, tc.value)
 			}
 		})
 	}
