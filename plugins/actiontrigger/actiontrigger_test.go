@@ -507,3 +507,39 @@ func TestHistoryCapKeepsRunning(t *testing.T) {
 	waitKept(spin, 0)
 	waitKept(quick, 5)
 }
+
+// TestHistoryCapLateLowID: a sync execution takes its id when its run starts and is
+// written when it ends; pruning meanwhile moves past that id, and still deletes the
+// execution later (not only after a restart).
+func TestHistoryCapLateLowID(t *testing.T) {
+	wf := workflow.New(workflow.Config{Workers: 1, MaxExecutions: 5, SweepInterval: time.Hour})
+	s := coretest.New(t, core.Config{}, core.WithPlugins(wf, actiontrigger.New(wf)))
+	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string"}]}`)
+	e := &env{&workflowtest.Env{Server: s, T: t, Type: actiontrigger.Type}}
+	slow := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"},
+		"options": map[string]any{"timeout": 300}, "script": "while true do end"})
+	quick := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": "return 1"})
+	done := make(chan int)
+	go func() {
+		// Answers 500 when the run times out; its execution (status -3) is written then.
+		st := 0
+		defer func() { done <- st }() // also when a failed request ends this goroutine
+		st = e.Do("POST", "/api/posts:create?triggerWorkflows="+slow, e.Root, map[string]any{"title": "slow"}).Status
+	}()
+	for i := 0; i < 20; i++ { // newer executions, pruned past the slow one's id meanwhile
+		e.Post("/api/posts:create?triggerWorkflows="+quick, e.Root, map[string]any{"title": "x"}).Must(t, 200)
+	}
+	if st := <-done; st != 500 {
+		t.Fatalf("slow workflow answered %d, want 500", st)
+	}
+	if n := len(e.Executions(slow)); n != 1 {
+		t.Fatalf("%d executions of the slow workflow, want 1", n)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(e.Executions(slow)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the late execution with a low id was never pruned")
+		}
+		e.Post("/api/posts:create?triggerWorkflows="+quick, e.Root, map[string]any{"title": "x"}).Must(t, 200)
+	}
+}

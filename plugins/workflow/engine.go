@@ -78,9 +78,10 @@ type Engine struct {
 	running sync.Map // execution id → *runState, while it runs
 	disp    *dispatcher
 	count   atomic.Int64 // executions in the store (approximate)
-	// pruneFrom is the lowest execution id the next prune looks at (0: the first); only
-	// prune, on the dispatcher's background goroutine, uses it.
+	// pruneFrom is the lowest execution id the next prune looks at (0: the first), and
+	// prunes counts them; only prune, on the dispatcher's background goroutine, uses them.
 	pruneFrom uint64
+	prunes    uint64
 
 	// executed holds the workflow version ids whose executed mark is committed
 	// (markExecuted skips them).
@@ -533,16 +534,22 @@ func (e *Engine) prune() {
 	if err != nil {
 		return
 	}
+	// From where the last prune stopped: not through the tombstones of what it deleted.
+	// Now and then from the first id, for an execution that committed below that point
+	// after it moved on (a sync run takes its id when it starts, and may run for long).
+	start := e.pruneFrom
+	if e.prunes++; e.prunes%64 == 0 {
+		start = 0
+	}
 	err = e.app.Update(context.Background(), func(tx *core.Tx) error {
 		// A little slack below the cap, so that pruning runs every so often, not every time.
 		slack := int64(min(100, e.cfg.MaxExecutions/10))
 		// The oldest executions by id, keys only: not a read of every execution.
-		// From where the last prune stopped: not through the tombstones of what it deleted.
-		ids, err := e.data.IDs(tx, coll, e.pruneFrom, int(min(over+slack, 1000)), false)
+		ids, err := e.data.IDs(tx, coll, start, int(min(over+slack, 1000)), false)
 		if err != nil {
 			return err
 		}
-		deleted, from, kept := int64(0), e.pruneFrom, false
+		deleted, from, kept := int64(0), start, false
 		for _, id := range ids {
 			r, err := e.data.Get(tx, coll, id)
 			if err != nil {
