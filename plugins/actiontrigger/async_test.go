@@ -132,3 +132,22 @@ func TestAsyncOutcomesAndCancel(t *testing.T) {
 		e.Get("/api/executions:list?filter="+url.QueryEscape(`{"nope":1}`), e.Root).Must(t, 400)
 	})
 }
+
+// TestAsyncDeleteOnStatus: an async execution that ends with a status listed in
+// deleteExecutionOnStatus is deleted; one that ends otherwise is kept.
+func TestAsyncDeleteOnStatus(t *testing.T) {
+	e := newSerialEnv(t)
+	key := e.Workflow(map[string]any{"options": map[string]any{"deleteExecutionOnStatus": []any{1}}, "config": map[string]any{"collection": "posts"},
+		"script": `if ctx.data.title == "fail" then flow.fail("no") end
+require("db").create("logs", {text = ctx.data.title})`})
+	e.Post("/api/posts:create?triggerWorkflows="+key, e.Root, map[string]any{"title": "ok"}).Must(t, 200)
+	e.Post("/api/posts:create?triggerWorkflows="+key, e.Root, map[string]any{"title": "fail"}).Must(t, 200)
+	// The single worker runs them in order: once the failed one is final, both ran.
+	list := e.WaitFinal(key, 1)
+	if workflowtest.Status(list[0]) != -1 {
+		t.Fatalf("kept execution %v, want the failed one", list[0])
+	}
+	if logs := e.Get("/api/logs:list", e.Root).Must(t, 200).List(t); len(logs) != 1 || logs[0]["text"] != "ok" {
+		t.Fatalf("the resolved run did not run: logs %v", logs)
+	}
+}

@@ -250,7 +250,7 @@ func (e *Engine) process(ctx context.Context, id uint64) error {
 			return err
 		}
 		if exec.Final() && e.deleteOnStatus(wf, *exec.Status) {
-			return e.saveExecution(tx, exec, wf)
+			return e.destroyExecution(tx, id)
 		}
 		// Nothing but this worker writes a running execution (executions:destroy refuses
 		// it, cancel reaches the run), so its record is still the one the start mark

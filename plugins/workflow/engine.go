@@ -442,10 +442,10 @@ func (e *Engine) loadExecutionRecord(tx *core.Tx, id uint64) (*Execution, core.R
 	return x, r, nil
 }
 
-// saveLoadedExecution is saveExecution without a workflow (so never a delete) of an
-// execution whose stored record is prev, read in tx by loadExecutionRecord: the record
-// layer does not read and decode it again, and that read still makes a concurrent write of
-// the execution (destroy, cancel) conflict with tx. It returns the record written.
+// saveLoadedExecution writes the fields of an execution whose stored record is prev, read
+// in tx by loadExecutionRecord: the record layer does not read and decode it again, and
+// that read still makes a concurrent write of the execution (destroy, cancel) conflict
+// with tx. It returns the record written.
 func (e *Engine) saveLoadedExecution(tx *core.Tx, exec *Execution, prev core.Record) (core.Record, error) {
 	coll, err := e.data.Collection(ExecutionsCollection)
 	if err != nil {
@@ -458,26 +458,18 @@ func (e *Engine) saveLoadedExecution(tx *core.Tx, exec *Execution, prev core.Rec
 	return e.data.UpdateRecord(tx, coll, prev, values, core.WriteOptions{})
 }
 
-// saveExecution writes an execution's fields back (or deletes it per the workflow's
-// deleteExecutionOnStatus).
-func (e *Engine) saveExecution(tx *core.Tx, exec *Execution, w *Workflow) error {
+// destroyExecution deletes an execution that ended with a status its workflow's
+// deleteExecutionOnStatus lists.
+func (e *Engine) destroyExecution(tx *core.Tx, id uint64) error {
 	coll, err := e.data.Collection(ExecutionsCollection)
 	if err != nil {
 		return err
 	}
-	if w != nil && exec.Final() && e.deleteOnStatus(w, *exec.Status) {
-		_, err := e.data.Destroy(tx, coll, core.Selector{ID: exec.ID}, core.WriteOptions{})
-		if err == nil {
-			e.count.Add(-1)
-		}
+	if _, err := e.data.Destroy(tx, coll, core.Selector{ID: id}, core.WriteOptions{}); err != nil {
 		return err
 	}
-	values, err := execValues(exec)
-	if err != nil {
-		return err
-	}
-	_, err = e.data.Update(tx, coll, core.Selector{ID: exec.ID}, values, core.WriteOptions{})
-	return err
+	e.count.Add(-1)
+	return nil
 }
 
 // finishQueued ends a queued execution without running it.

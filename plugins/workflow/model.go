@@ -164,30 +164,24 @@ func executionsCollection() *core.Collection {
 	}}
 }
 
-// fromRecord decodes a record into a workflow or an execution.
-func fromRecord(r core.Record, v any) error {
+// fromRecord decodes a record into a workflow.
+func fromRecord(r core.Record, w *Workflow) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("workflow: encode record: %w", err)
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
-	if err := d.Decode(v); err != nil {
+	if err := d.Decode(w); err != nil {
 		return fmt.Errorf("workflow: decode record: %w", err)
 	}
 	// Free-form values get the record layer's number types: int64 or float64.
-	switch x := v.(type) {
-	case *Workflow:
-		x.Config, _ = normalize(x.Config).(map[string]any)
-	case *Execution:
-		x.Context, _ = normalize(x.Context).(map[string]any)
-		x.Output = normalize(x.Output)
-	}
+	w.Config, _ = normalize(w.Config).(map[string]any)
 	return nil
 }
 
-// execFromRecord is fromRecord of an execution without the JSON round trip: an
-// execution is read back on every async run, and the round trip was a fifth of the
+// execFromRecord decodes a record into an execution without a JSON round trip: an
+// execution is read back on every async run, and a round trip was a fifth of the
 // worker's time. Values are the record layer's types (int64, float64, string, bool, nil,
 // map[string]any, []any); JSON fields are shared with r, not copied.
 func execFromRecord(r core.Record) (*Execution, error) {
