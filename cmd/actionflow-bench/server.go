@@ -13,7 +13,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/signal"
 	goruntime "runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -93,20 +92,11 @@ func serveChild(getenv func(string) string, stdout, stderr io.Writer) int {
 	if getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(serverMemoryLimit)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- app.Serve(ln) }()
-	fmt.Fprintf(stdout, "%s%s\n", readyPrefix, ln.Addr())
-
 	code := 0
-	select {
-	case err := <-serveErr:
-		if err != nil {
-			log.Error("serve", "err", err)
-			code = 1
-		}
-	case <-ctx.Done():
+	if !standard.Serve(func() error { return app.Serve(ln) }, log, func() {
+		fmt.Fprintf(stdout, "%s%s\n", readyPrefix, ln.Addr())
+	}) {
+		code = 1
 	}
 	if path := getenv(envMemProfile); path != "" {
 		if err := writeHeapProfile(path); err != nil {

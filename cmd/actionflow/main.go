@@ -7,18 +7,15 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/actionflow/actionflow/cmd/internal/standard"
@@ -157,21 +154,11 @@ func serveCommand(args []string, stdout, stderr io.Writer) int {
 // serveUntilSignal serves until SIGINT/SIGTERM, then lets in-flight requests finish and
 // closes the app (plugins, Lua engine, store with its sequences).
 func serveUntilSignal(app *core.App, log *slog.Logger) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- app.ListenAndServe() }()
-	log.Info("actionflow serving", "addr", app.Config().Addr, "data", app.Config().DataDir)
-
 	code := 0
-	select {
-	case err := <-serveErr:
-		if err != nil {
-			log.Error("serve", "err", err)
-			code = 1
-		}
-	case <-ctx.Done():
-		log.Info("shutting down")
+	if !standard.Serve(app.ListenAndServe, log, func() {
+		log.Info("actionflow serving", "addr", app.Config().Addr, "data", app.Config().DataDir)
+	}) {
+		code = 1
 	}
 	if !standard.Stop(app, log) {
 		code = 1
@@ -179,8 +166,6 @@ func serveUntilSignal(app *core.App, log *slog.Logger) int {
 	log.Info("stopped")
 	return code
 }
-
-// plugins are the plugins built into the actionflow binary.
 
 type stringList []string
 

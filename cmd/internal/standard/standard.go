@@ -1,11 +1,14 @@
-// Package standard is the set of plugins an actionflow server runs and the way it stops,
-// shared by the actionflow binary and its load benchmark so that both serve the same
-// product.
+// Package standard is the set of plugins an actionflow server runs and the way it serves
+// and stops, shared by the actionflow binary and its load benchmark so that both serve
+// the same product.
 package standard
 
 import (
 	"context"
 	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/actionflow/actionflow/core"
@@ -21,6 +24,27 @@ import (
 func Plugins(cfg workflow.Config) []core.Plugin {
 	wf := workflow.New(cfg)
 	return []core.Plugin{wf, interceptor.New(wf), actiontrigger.New(wf), collectiontrigger.New(wf), customaction.New(wf)}
+}
+
+// Serve runs serve (which blocks while it serves) until it returns or the process gets
+// SIGINT or SIGTERM; ready runs once serve has been started. A failure of serve is logged;
+// Serve reports whether there was none. The caller then stops the app (Stop).
+func Serve(serve func() error, log *slog.Logger, ready func()) bool {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- serve() }()
+	ready()
+	select {
+	case err := <-serveErr:
+		if err != nil {
+			log.Error("serve", "err", err)
+			return false
+		}
+	case <-ctx.Done():
+		log.Info("shutting down")
+	}
+	return true
 }
 
 // Stop shuts app down gracefully (in-flight requests finish) and closes it, within 30 s.
