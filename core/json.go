@@ -80,38 +80,9 @@ func appendJSON(dst []byte, v any, depth int) ([]byte, bool) {
 	case map[string]any:
 		return appendJSONObject(dst, x, depth)
 	case []any:
-		if x == nil {
-			return append(dst, "null"...), true
-		}
-		if depth > maxEncodeDepth {
-			return dst, false
-		}
-		dst = append(dst, '[')
-		for i, e := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var ok bool
-			if dst, ok = appendJSON(dst, e, depth+1); !ok {
-				return dst, false
-			}
-		}
-		return append(dst, ']'), true
+		return appendJSONArray(dst, x, depth)
 	case []map[string]any:
-		if x == nil {
-			return append(dst, "null"...), true
-		}
-		dst = append(dst, '[')
-		for i, e := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var ok bool
-			if dst, ok = appendJSONObject(dst, e, depth+1); !ok {
-				return dst, false
-			}
-		}
-		return append(dst, ']'), true
+		return appendJSONArray(dst, x, depth)
 	}
 	// Anything else (structs, json.Number, other maps and slices): json.Marshal's own bytes,
 	// which are the same standalone as nested.
@@ -120,6 +91,27 @@ func appendJSON(dst []byte, v any, depth int) ([]byte, bool) {
 		return dst, false
 	}
 	return append(dst, b...), true
+}
+
+// appendJSONArray appends a slice whose elements appendJSON encodes.
+func appendJSONArray[E any](dst []byte, x []E, depth int) ([]byte, bool) {
+	if x == nil {
+		return append(dst, "null"...), true
+	}
+	if depth > maxEncodeDepth {
+		return dst, false
+	}
+	dst = append(dst, '[')
+	for i, e := range x {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var ok bool
+		if dst, ok = appendJSON(dst, e, depth+1); !ok {
+			return dst, false
+		}
+	}
+	return append(dst, ']'), true
 }
 
 func appendJSONObject(dst []byte, m map[string]any, depth int) ([]byte, bool) {
