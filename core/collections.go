@@ -246,7 +246,7 @@ func (a *App) purgeCollection(name string) {
 			err := a.store.View(func(tx store.Txn) error {
 				return tx.Scan(p, store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
 					keys = append(keys, k)
-					if len(keys) >= 5000 {
+					if len(keys) >= store.SmallWrites {
 						return store.StopScan
 					}
 					return nil

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/actionflow/actionflow/store"
 )
 
 // Error is an error with an HTTP status, rendered as {"errors":[{"message","code"}]}.
@@ -80,11 +82,16 @@ func Internal(err error) *Error {
 	return &Error{Status: http.StatusInternalServerError, Code: "INTERNAL", Message: "internal server error", Err: err}
 }
 
-// asError turns any error into an *Error: typed ones keep their status, others are 500s.
+// asError turns any error into an *Error: typed ones keep their status, a transaction
+// over the store's size is the caller's to split (400), others are 500s.
 func asError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	if errors.Is(err, store.ErrTooBig) {
+		return &Error{Status: http.StatusBadRequest, Code: "TOO_MANY_CHANGES", Err: err,
+			Message: "the action writes more than one transaction can hold: narrow it (its filter) or split it into smaller actions"}
 	}
 	return Internal(err)
 }

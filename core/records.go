@@ -427,6 +427,10 @@ func (d *Data) Select(tx *Tx, c *Collection, sel Selector) ([]uint64, error) {
 		}
 		return []uint64{sel.ID}, nil
 	}
+	// An index that answers the whole filter gives the ids without reading a record.
+	if cond, indexed := planIndex(c, sel.Filter); indexed && sel.Filter.Without(cond) == nil {
+		return d.indexIDs(tx, c, cond.Path, cond.Values, 0)
+	}
 	recs, _, err := d.List(tx, c, ListQuery{Filter: sel.Filter})
 	if err != nil {
 		return nil, err

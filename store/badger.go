@@ -48,19 +48,22 @@ const sequenceBandwidth = 1000
 // Most of badger's memory is Go heap that scales with its table sizes: each memtable is
 // an arena of MemTableSize, and a table builder (flush or compaction) holds its whole
 // table, twice its target size to start with, in buffers that badger's allocator pool
-// keeps for reuse. Small memtables (4 MiB) and tables of 512 KiB on every level keep that
-// to a few tens of MB. Every table file is mmapped and stays resident once written, so the
-// tables are Snappy-compressed (a third of the size of raw JSON records), which needs a
-// block cache for the decompressed blocks; a small one does. Measured with
-// actionflow-bench (W1-W4): peak RSS 480 MB before, under 180 MB after at the same
-// request rates (with the 150 MiB GOMEMLIMIT of `actionflow serve`).
+// keeps for reuse (eight of them, each as large as the largest table it built: a flushed
+// memtable). Small memtables (2 MiB) and tables of 512 KiB on every level keep that to a
+// few tens of MB: with 4 MiB memtables the pool alone held 112 MB of a 127 MB live heap
+// after actionflow-bench --quick W1-W4, with 2 MiB 46 MB of 59 MB, at the same request
+// rates. The price is badger's largest transaction, 15 % of a memtable: about 300 KB or
+// 3,200 writes (SmallWrites; bigger actions get ErrTooBig). Every table file is mmapped
+// and stays resident once written, so the tables are Snappy-compressed (a third of the
+// size of raw JSON records), which needs a block cache for the decompressed blocks; a
+// small one does.
 func OpenBadger(o Options) (*Badger, error) {
 	opts := badger.DefaultOptions(o.Dir).
 		WithInMemory(o.InMemory).
 		// Durability comes from the group commit below, not from badger's per-write sync,
 		// which fsyncs once per transaction.
 		WithSyncWrites(false).
-		WithMemTableSize(4 << 20).
+		WithMemTableSize(2 << 20).
 		WithNumMemtables(2).
 		WithBaseTableSize(512 << 10).
 		// Values above this go to the value log; badger wants it below 15% of a memtable.

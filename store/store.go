@@ -24,6 +24,13 @@ var (
 	errStopScan = errors.New("store: stop scan")
 )
 
+// SmallWrites is how many small writes (deletes, or sets of keys and values under 64
+// bytes each) one transaction always holds. Work that writes without bound (purges,
+// pruning) goes in batches of at most this many writes; larger transactions may fail with
+// ErrTooBig (badger holds one transaction in 15 % of a memtable: about 300 KB or 3,200
+// writes here).
+const SmallWrites = 2000
+
 // StopScan, returned from a Scan callback, ends the scan without an error.
 var StopScan = errStopScan
 

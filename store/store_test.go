@@ -331,3 +331,48 @@ func TestDurableGroupCommit(t *testing.T) {
 		t.Fatalf("%d keys after reopen", n)
 	}
 }
+
+// TestTransactionSize: a transaction of SmallWrites small writes commits (the promise
+// batched work relies on), and one far over the store's size fails with ErrTooBig and
+// writes nothing.
+func TestTransactionSize(t *testing.T) {
+	s := openTest(t)
+	value := bytes.Repeat([]byte("v"), 63)
+	write := func(n int, prefix string) error {
+		return s.Update(func(tx Txn) error {
+			for i := 0; i < n; i++ {
+				// keys of 63 bytes
+				if err := tx.Set([]byte(fmt.Sprintf("%s/%058d", prefix, i)), value); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	tests := []struct {
+		name   string
+		n      int
+		err    error
+		stored int
+	}{
+		{"SmallWrites fit", SmallWrites, nil, SmallWrites},
+		{"ten times over", 10 * SmallWrites, ErrTooBig, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := fmt.Sprintf("k%d", tc.n)
+			if err := write(tc.n, prefix); !errors.Is(err, tc.err) {
+				t.Fatalf("err = %v, want %v", err, tc.err)
+			}
+			var stored int
+			_ = s.View(func(tx Txn) error {
+				var err error
+				stored, err = tx.Count([]byte(prefix + "/"))
+				return err
+			})
+			if stored != tc.stored {
+				t.Fatalf("%d keys stored, want %d", stored, tc.stored)
+			}
+		})
+	}
+}
