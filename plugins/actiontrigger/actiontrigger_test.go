@@ -543,3 +543,35 @@ func TestHistoryCapLateLowID(t *testing.T) {
 		e.Post("/api/posts:create?triggerWorkflows="+quick, e.Root, map[string]any{"title": "x"}).Must(t, 200)
 	}
 }
+
+// TestDestroyWorkflowWithLongHistory: a workflow with more executions than one
+// transaction can delete is destroyed with all of them, and another workflow's history
+// stays.
+func TestDestroyWorkflowWithLongHistory(t *testing.T) {
+	e := newEnv(t)
+	gone := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": "return 1"})
+	kept := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": "return 2"})
+	count := func(key string) int {
+		f := url.QueryEscape(fmt.Sprintf(`{"key":%q}`, key))
+		r := e.Get("/api/executions:list?pageSize=1&filter="+f, e.Root).Must(t, 200)
+		return int(coretest.Num(r.Body["meta"].(map[string]any)["count"]))
+	}
+	// Four writes to delete each execution (record and three index entries): 900 of them
+	// are over one transaction's 3,200 writes.
+	const n = 900
+	for i := 0; i < n; i++ {
+		e.Post("/api/posts:create?triggerWorkflows="+gone, e.Root, map[string]any{"title": "p"}).Must(t, 200)
+	}
+	e.Post("/api/posts:create?triggerWorkflows="+kept, e.Root, map[string]any{"title": "q"}).Must(t, 200)
+	if c := count(gone); c != n {
+		t.Fatalf("%d executions before, want %d", c, n)
+	}
+	w := e.Get("/api/workflows:list?filter="+url.QueryEscape(fmt.Sprintf(`{"key":%q}`, gone)), e.Root).Must(t, 200).List(t)
+	e.Post(fmt.Sprintf("/api/workflows:destroy?filterByTk=%d", coretest.ID(t, w[0])), e.Root, nil).Must(t, 200)
+	if c := count(gone); c != 0 {
+		t.Fatalf("%d executions of the destroyed workflow left", c)
+	}
+	if c := count(kept); c != 1 {
+		t.Fatalf("%d executions of the other workflow, want 1", c)
+	}
+}

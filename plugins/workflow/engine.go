@@ -27,6 +27,7 @@ import (
 
 	"github.com/actionflow/actionflow/core"
 	"github.com/actionflow/actionflow/runtime"
+	"github.com/actionflow/actionflow/store"
 )
 
 // Config configures the engine.
@@ -515,6 +516,10 @@ func (e *Engine) pruneSoon() {
 	}
 }
 
+// pruneBatch is how many executions one prune deletes at most: each is four writes (the
+// record and its three index entries), and a transaction holds store.SmallWrites.
+const pruneBatch = store.SmallWrites / 4
+
 // prune deletes the oldest final executions beyond MaxExecutions, in batches. Only the
 // dispatcher's background goroutine calls it.
 func (e *Engine) prune() {
@@ -537,7 +542,7 @@ func (e *Engine) prune() {
 		// A little slack below the cap, so that pruning runs every so often, not every time.
 		slack := int64(min(100, e.cfg.MaxExecutions/10))
 		// The oldest executions by id, keys only: not a read of every execution.
-		ids, err := e.data.IDs(tx, coll, start, int(min(over+slack, 1000)), false)
+		ids, err := e.data.IDs(tx, coll, start, int(min(over+slack, pruneBatch)), false)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -397,42 +398,59 @@ func (e *Engine) destroyWorkflow(ac *core.ActionContext) error {
 				continue
 			}
 			gone[v.ID] = true
-			if err := e.destroyExecutionsOf(ac.Tx, v.ID); err != nil {
-				return err
-			}
 			if _, err := e.data.Destroy(ac.Tx, coll, core.Selector{ID: v.ID}, core.WriteOptions{}); err != nil {
 				return err
 			}
+			ac.Tx.OnCommit(func() { e.destroyExecutionsOf(v.ID) })
 		}
 	}
 	ac.Result = &core.Result{Data: len(gone)}
 	return nil
 }
 
-// destroyExecutionsOf removes a workflow version's executions (and their queue entries).
-func (e *Engine) destroyExecutionsOf(tx *core.Tx, wfID uint64) error {
+// destroyExecutionsOf removes a destroyed workflow version's executions (and their queue
+// entries) once its destroy has committed, before the response: in transactions of
+// pruneBatch, since a workflow may have more executions than one transaction holds.
+// Errors are logged: the workflow is gone either way, and what is left of its history
+// goes with the history cap.
+func (e *Engine) destroyExecutionsOf(wfID uint64) {
+	ctx := context.Background()
 	coll, err := e.data.Collection(ExecutionsCollection)
 	if err != nil {
-		return err
+		e.log.Error("destroy executions of a destroyed workflow", "workflowId", wfID, "err", err)
+		return
 	}
 	f := &query.Node{Op: query.OpEq, Path: "workflowId", Value: int64(wfID)}
-	ids, err := e.data.Select(tx, coll, core.Selector{Filter: f})
-	if err != nil {
+	var ids []uint64
+	err = e.app.View(ctx, func(tx *core.Tx) error {
+		ids, err = e.data.Select(tx, coll, core.Selector{Filter: f})
 		return err
+	})
+	for len(ids) > 0 && err == nil {
+		batch := ids[:min(len(ids), pruneBatch)]
+		ids = ids[len(batch):]
+		err = e.app.Update(ctx, func(tx *core.Tx) error {
+			deleted := 0
+			for _, id := range batch {
+				if st, ok := e.running.Load(id); ok {
+					st.(*runState).cancel()
+				}
+				if err := e.disp.remove(tx, id); err != nil {
+					return err
+				}
+				n, err := e.data.Destroy(tx, coll, core.Selector{ID: id}, core.WriteOptions{})
+				if err != nil && !errors.Is(err, core.ErrNotFound) { // pruned meanwhile
+					return err
+				}
+				deleted += n
+			}
+			tx.OnCommit(func() { e.count.Add(-int64(deleted)) })
+			return nil
+		})
 	}
-	for _, id := range ids {
-		if st, ok := e.running.Load(id); ok {
-			st.(*runState).cancel()
-		}
-		if err := e.disp.remove(tx, id); err != nil {
-			return err
-		}
-		if _, err := e.data.Destroy(tx, coll, core.Selector{ID: id}, core.WriteOptions{}); err != nil {
-			return err
-		}
+	if err != nil {
+		e.log.Error("destroy executions of a destroyed workflow", "workflowId", wfID, "err", err)
 	}
-	tx.OnCommit(func() { e.count.Add(-int64(len(ids))) })
-	return nil
 }
 
 // revisionKey reads filter[key] (or filter={"key":...}) of workflows:revision.
