@@ -70,8 +70,8 @@
 //     strings are capped and lua.MaxArrayIndex is 1<<20). The limit is on the
 //     live heap of the whole process (badger's memtables, caches and table
 //     builders count too): set it well above the server's own live heap
-//     (about 100 MiB for actionflow serve under load), and keep a GOMEMLIMIT
-//     below it (actionflow serve sets 150 MiB) so the GC works harder first.
+//     (about 60 MiB for actionflow serve under load), and keep a GOMEMLIMIT
+//     below it (actionflow serve sets 100 MiB) so the GC works harder first.
 //     See TestMeasure and TestWatchdogJudgesLiveHeap.
 //   - Strings: every way a script builds a string is capped at
 //     Config.MaxStringBytes (1 MiB): string.rep, .., table.concat,

@@ -37,9 +37,6 @@ const (
 	envCPUProfile   = "ACTIONFLOW_BENCH_CPUPROFILE"    // file for a CPU profile, optional
 	envMemProfile   = "ACTIONFLOW_BENCH_MEMPROFILE"    // file for a heap profile at shutdown, optional
 
-	// serverMemoryLimit is the default of `actionflow serve --memory-limit`.
-	serverMemoryLimit = 150 << 20
-
 	// readyPrefix starts the line the child prints on stdout once it listens.
 	readyPrefix = "actionflow-bench listening on "
 )
@@ -90,7 +87,7 @@ func serveChild(getenv func(string) string, stdout, stderr io.Writer) int {
 	// The soft memory limit `actionflow serve` sets by default (--memory-limit), unless
 	// GOMEMLIMIT is set.
 	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(serverMemoryLimit)
+		debug.SetMemoryLimit(standard.MemoryLimit)
 	}
 	code := 0
 	if !standard.Serve(func() error { return app.Serve(ln) }, log, func() {

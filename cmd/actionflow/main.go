@@ -89,12 +89,6 @@ func envBool(name string) bool {
 	return b
 }
 
-// defaultMemoryLimit is the default --memory-limit: a soft GC target that keeps a server
-// under load near the measured ~150 MB peak RSS instead of twice its live heap. It is
-// below the Lua memory watchdog's limit (256 MiB of live heap), so the GC works harder
-// long before the watchdog would judge.
-const defaultMemoryLimit = 150 << 20
-
 func serveCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -117,7 +111,7 @@ func serveCommand(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&wcfg.Workers, "workers", envInt("ACTIONFLOW_WORKERS", 0), "async workflow workers; 0: one per CPU (env ACTIONFLOW_WORKERS)")
 	fs.IntVar(&wcfg.MaxExecutions, "max-executions", envInt("ACTIONFLOW_MAX_EXECUTIONS", 100000), "execution history kept; the oldest finished ones beyond it are deleted (env ACTIONFLOW_MAX_EXECUTIONS)")
 	logLevel := fs.String("log-level", env("ACTIONFLOW_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ACTIONFLOW_LOG_LEVEL)")
-	memLimit := fs.Int64("memory-limit", int64(envInt("ACTIONFLOW_MEMORY_LIMIT", defaultMemoryLimit)),
+	memLimit := fs.Int64("memory-limit", int64(envInt("ACTIONFLOW_MEMORY_LIMIT", standard.MemoryLimit)),
 		"soft limit of the Go heap in bytes, above which the GC works harder (debug.SetMemoryLimit); 0: none; GOMEMLIMIT, when set, wins (env ACTIONFLOW_MEMORY_LIMIT)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
