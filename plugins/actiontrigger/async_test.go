@@ -151,3 +151,51 @@ require("db").create("logs", {text = ctx.data.title})`})
 		t.Fatalf("the resolved run did not run: logs %v", logs)
 	}
 }
+
+// TestAsyncStartMark: a run that lasts is marked started in the store (found by status 0,
+// with its startedAt) until it ends, and keeps that startedAt; a short one goes from
+// queued to final (in one write) with a startedAt of its own.
+func TestAsyncStartMark(t *testing.T) {
+	e := newSerialEnv(t)
+	waiting := e.Workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "options": map[string]any{"timeout": 60000},
+		"script": `local db = require("db")
+while not db.get("logs", 1) do end
+return "released"`})
+	quick := e.Workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "script": "return 'quick'"})
+
+	t.Run("a lasting run is marked started", func(t *testing.T) {
+		e.Post("/api/posts:create?triggerWorkflows="+waiting, e.Root, map[string]any{"title": "a"}).Must(t, 200)
+		id := coretest.ID(t, e.Executions(waiting)[0])
+		f := url.QueryEscape(fmt.Sprintf(`{"status":0,"key":%q}`, waiting))
+		var marked map[string]any
+		deadline := time.Now().Add(20 * time.Second)
+		for marked == nil {
+			if l := e.Get("/api/executions:list?filter="+f, e.Root).Must(t, 200).List(t); len(l) == 1 {
+				marked = l[0]
+			} else if time.Now().After(deadline) {
+				t.Fatalf("execution %d never listed as started: %v", id, e.Executions(waiting))
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if coretest.ID(t, marked) != id || marked["startedAt"] == nil || marked["finishedAt"] != nil {
+			t.Fatalf("marked execution %v", marked)
+		}
+		e.Post("/api/logs:create", e.Root, map[string]any{"text": "go"}).Must(t, 200)
+		x := e.waitStatus(id, 1)
+		if x["output"] != "released" || x["startedAt"] != marked["startedAt"] || x["finishedAt"] == nil {
+			t.Fatalf("finished execution %v, marked %v", x, marked)
+		}
+		if l := e.Get("/api/executions:list?filter="+f, e.Root).Must(t, 200).List(t); len(l) != 0 {
+			t.Fatalf("still listed as started: %v", l)
+		}
+	})
+	t.Run("a short run has its own startedAt", func(t *testing.T) {
+		e.Post("/api/posts:create?triggerWorkflows="+quick, e.Root, map[string]any{"title": "b"}).Must(t, 200)
+		x := e.WaitFinal(quick, 1)[0]
+		start, _ := x["startedAt"].(string)
+		end, _ := x["finishedAt"].(string)
+		if x["output"] != "quick" || start == "" || end == "" || start > end {
+			t.Fatalf("execution %v", x)
+		}
+	})
+}

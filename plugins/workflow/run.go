@@ -75,7 +75,9 @@ func (e *Engine) run(ctx context.Context, wf *Workflow, exec *Execution) Outcome
 // runScript is run that, with readCtx, also returns ctx as the script left it
 // (Outcome.Context) when the script resolves.
 func (e *Engine) runScript(ctx context.Context, wf *Workflow, exec *Execution, readCtx bool) Outcome {
-	exec.StartedAt = now()
+	if exec.StartedAt == "" { // the async worker sets it before its start mark
+		exec.StartedAt = now()
+	}
 	exec.Status = intp(StatusStarted)
 	script, err := e.compiled(wf)
 	if err != nil {
