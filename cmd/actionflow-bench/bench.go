@@ -17,7 +17,10 @@ type report struct {
 	Results []result     `json:"results"`
 	Ratios  ratios       `json:"ratios"`
 	PeakRSS peakRSSes    `json:"serverPeakRSSBytes"`
-	Notes   []string     `json:"notes,omitempty"`
+	// PeakAnon is the anonymous part of the servers' RSS at its peak (heap and stacks;
+	// the rest is mapped files, badger's tables), sampled every 100 ms.
+	PeakAnon peakRSSes `json:"serverPeakAnonBytes"`
+	Notes    []string  `json:"notes,omitempty"`
 }
 
 type reportConfig struct {
@@ -40,7 +43,8 @@ type ratios struct {
 	W3W1 *float64 `json:"W3/W1"`
 }
 
-// peakRSSes are the servers' VmHWM; nil when unknown (--url, not Linux, or not run).
+// peakRSSes are the servers' VmHWM (or RssAnon peaks); nil when unknown (--url, not
+// Linux, or not run).
 type peakRSSes struct {
 	Main    *int64 `json:"W1-W4"`
 	Durable *int64 `json:"W5"`
@@ -63,7 +67,7 @@ func runBench(ctx context.Context, opts options, stderr io.Writer) (*report, err
 	var err error
 	if len(main) > 0 {
 		var rs []result
-		rs, rep.PeakRSS.Main, err = runOnServer(ctx, opts, false, main, stderr)
+		rs, rep.PeakRSS.Main, rep.PeakAnon.Main, err = runOnServer(ctx, opts, false, main, stderr)
 		rep.Results = append(rep.Results, rs...)
 	}
 	if err == nil && slices.Contains(opts.Workloads, "W5") {
@@ -71,7 +75,7 @@ func runBench(ctx context.Context, opts options, stderr io.Writer) (*report, err
 			rep.Notes = append(rep.Notes, "W5 skipped: with --url it needs --url-durable")
 		} else {
 			var rs []result
-			rs, rep.PeakRSS.Durable, err = runOnServer(ctx, opts, true, []string{"W5"}, stderr)
+			rs, rep.PeakRSS.Durable, rep.PeakAnon.Durable, err = runOnServer(ctx, opts, true, []string{"W5"}, stderr)
 			rep.Results = append(rep.Results, rs...)
 		}
 	}
@@ -88,15 +92,15 @@ func runBench(ctx context.Context, opts options, stderr io.Writer) (*report, err
 }
 
 // runOnServer starts a server (unless --url), runs the workloads on it, reads its peak
-// RSS and stops it.
-func runOnServer(ctx context.Context, opts options, durable bool, names []string, stderr io.Writer) (rs []result, rss *int64, err error) {
+// RSS (and samples its anonymous part) and stops it.
+func runOnServer(ctx context.Context, opts options, durable bool, names []string, stderr io.Writer) (rs []result, rss, anon *int64, err error) {
 	if opts.URL != "" {
 		base := opts.URL
 		if durable {
 			base = opts.URLDurable
 		}
 		rs, err = runWorkloads(ctx, base, opts, credentials{Email: opts.RootEmail, Password: opts.RootPassword}, names, stderr, nil)
-		return rs, nil, err
+		return rs, nil, nil, err
 	}
 	cfg := serverConfig{Durable: durable, RootPassword: randomSecret(12), CPUProfile: opts.CPUProfile, MemProfile: opts.MemProfile, Stderr: stderr}
 	if durable {
@@ -104,9 +108,11 @@ func runOnServer(ctx context.Context, opts options, durable bool, names []string
 	}
 	srv, err := startServer(ctx, cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	sampler := sampleAnon(srv.cmd.Process.Pid, 100*time.Millisecond)
 	defer func() {
+		anon = sampler.Stop()
 		if n, rerr := srv.PeakRSS(); rerr == nil {
 			rss = &n
 		}
@@ -118,7 +124,7 @@ func runOnServer(ctx context.Context, opts options, durable bool, names []string
 	}
 	fmt.Fprintf(stderr, "actionflow-bench: %s at %s (pid %d, data %s)\n", kind, srv.url, srv.cmd.Process.Pid, srv.dir)
 	rs, err = runWorkloads(ctx, srv.url, opts, credentials{Email: defaultRootEmail, Password: cfg.RootPassword}, names, stderr, srv.PeakRSS)
-	return rs, rss, err
+	return rs, rss, anon, err
 }
 
 // suffixed adds suffix to a file name, if there is one.

@@ -132,6 +132,9 @@ func TestRun(t *testing.T) {
 			if goruntime.GOOS == "linux" && (rep.PeakRSS.Main == nil || rep.PeakRSS.Durable == nil) {
 				t.Errorf("peak RSS not read: %+v", rep.PeakRSS)
 			}
+			if goruntime.GOOS == "linux" && rep.PeakRSS.Main != nil && (rep.PeakAnon.Main == nil || *rep.PeakAnon.Main > *rep.PeakRSS.Main) {
+				t.Errorf("peak anonymous RSS %v not read or above the peak RSS %v", rep.PeakAnon.Main, rep.PeakRSS.Main)
+			}
 		})
 	}
 }

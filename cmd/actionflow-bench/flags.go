@@ -20,7 +20,8 @@ Usage:
 Starts an actionflow server on a fresh temporary store (a child process, so that its
 memory is its own), prepares the data and drives HTTP load over loopback connections,
 then prints per workload: requests/s, p50 and p99 latency (ms) and errors; the ratios
-W2/W1 and W3/W1; and the server's peak RSS.
+W2/W1 and W3/W1; and the server's peak RSS, with its anonymous part (heap and stacks;
+the rest is mapped files, mostly the store's tables).
 
 Workloads (--workloads, default W1,W2,W3,W4,W5):
   W1  create a 3-field record (title, body, views) as an authenticated member user

@@ -21,7 +21,9 @@
 //	W5  W1 against a second server in durable mode (fsync on every commit)
 //
 // Then the ratios W2/W1 and W3/W1 of the request rates, and the peak RSS (VmHWM) of the
-// server processes. The server runs as a separate process (this binary re-executed with
+// server processes, each with the peak of its anonymous part (RssAnon sampled every
+// 100 ms: heap and stacks; the rest is mapped files, mostly badger's tables). The server
+// runs as a separate process (this binary re-executed with
 // ACTIONFLOW_BENCH_SERVE=1), so its RSS is its own: W1-W4 share one server, W5 has its own
 // on its own temporary directory; both directories are removed at the end. With --url no
 // server is started; W5 then needs --url-durable and the RSS is "n/a".

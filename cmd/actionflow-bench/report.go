@@ -22,10 +22,18 @@ func printReport(w io.Writer, rep *report) {
 	}
 	writeTable(w, rows)
 	fmt.Fprintf(w, "W2/W1=%s  W3/W1=%s\n", ratioText(rep.Ratios.W2W1), ratioText(rep.Ratios.W3W1))
-	fmt.Fprintf(w, "server peak RSS: W1-W4 %s, W5 %s\n", mbText(rep.PeakRSS.Main), mbText(rep.PeakRSS.Durable))
+	fmt.Fprintf(w, "server peak RSS: W1-W4 %s, W5 %s\n", rssText(rep.PeakRSS.Main, rep.PeakAnon.Main), rssText(rep.PeakRSS.Durable, rep.PeakAnon.Durable))
 	for _, n := range rep.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
+}
+
+// rssText is a peak RSS with its anonymous part, when known.
+func rssText(rss, anon *int64) string {
+	if rss == nil || anon == nil {
+		return mbText(rss)
+	}
+	return fmt.Sprintf("%s (anonymous %s)", mbText(rss), mbText(anon))
 }
 
 // extras are the workload's fields beyond the common columns.

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-func TestParseVmHWM(t *testing.T) {
+func TestParseStatusKB(t *testing.T) {
 	tests := []struct {
 		name    string
 		status  string
@@ -19,10 +19,11 @@ func TestParseVmHWM(t *testing.T) {
 		{"missing", "Name:\tx\nVmRSS:\t1 kB\n", 0, true},
 		{"bad unit", "VmHWM:\t12 MB\n", 0, true},
 		{"bad number", "VmHWM:\tx kB\n", 0, true},
+		{"a field that starts like another", "VmHWMx:\t1 kB\nVmHWM:\t2 kB\n", 2 * 1024, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseVmHWM(tt.status)
+			got, err := parseStatusKB(tt.status, "VmHWM")
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
 			}
@@ -93,7 +94,7 @@ func TestAppendRecordBody(t *testing.T) {
 
 func TestPrintReport(t *testing.T) {
 	w2 := 0.5
-	rss := int64(150 << 20)
+	rss, anon := int64(150<<20), int64(90<<20)
 	rep := &report{
 		Config: reportConfig{Duration: "2s", Warmup: "500ms", Concurrency: 32, CPUs: 2, GoVersion: "go1.26"},
 		Results: []result{
@@ -101,9 +102,10 @@ func TestPrintReport(t *testing.T) {
 			{Name: "W3", Title: "create + async Lua", RPS: 8000, P50ms: 2, P99ms: 12, Errors: 3,
 				Drain: &drain{PerSec: 5123, QueueP99ms: 812, Unfinished: 7}},
 		},
-		Ratios:  ratios{W2W1: &w2},
-		PeakRSS: peakRSSes{Main: &rss},
-		Notes:   []string{"W5 skipped"},
+		Ratios:   ratios{W2W1: &w2},
+		PeakRSS:  peakRSSes{Main: &rss, Durable: &rss},
+		PeakAnon: peakRSSes{Main: &anon},
+		Notes:    []string{"W5 skipped"},
 	}
 	var out strings.Builder
 	printReport(&out, rep)
@@ -117,7 +119,7 @@ func TestPrintReport(t *testing.T) {
 		{"W1", 2, "W1 create              10000   1.50   9.25       0"},
 		{"W3 with drain", 3, "W3 create + async Lua   8000   2.00  12.00       3  drain=5123/s queue-p99=812ms unfinished=7"},
 		{"ratios", 4, "W2/W1=0.50  W3/W1=n/a"},
-		{"rss", 5, "server peak RSS: W1-W4 150 MB, W5 n/a"},
+		{"rss", 5, "server peak RSS: W1-W4 150 MB (anonymous 90 MB), W5 150 MB"},
 		{"notes", 6, "note: W5 skipped"},
 	}
 	for _, tt := range tests {

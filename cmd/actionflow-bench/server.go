@@ -292,32 +292,73 @@ func (l *lineLimiter) Dropped() int {
 }
 
 // peakRSS reads VmHWM of a process from /proc (Linux only).
-func peakRSS(pid int) (int64, error) {
+func peakRSS(pid int) (int64, error) { return procStatus(pid, "VmHWM") }
+
+// procStatus reads one "Field:   123 kB" line of /proc/<pid>/status, in bytes.
+func procStatus(pid int, field string) (int64, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
-		return 0, fmt.Errorf("peak rss: %w", err)
+		return 0, fmt.Errorf("%s: %w", field, err)
 	}
-	return parseVmHWM(string(b))
+	return parseStatusKB(string(b), field)
 }
 
-// parseVmHWM finds "VmHWM:   123 kB" in a /proc/<pid>/status text and returns bytes.
-func parseVmHWM(status string) (int64, error) {
+// parseStatusKB finds "Field:   123 kB" in a /proc/<pid>/status text and returns bytes.
+func parseStatusKB(status, field string) (int64, error) {
 	for _, line := range strings.Split(status, "\n") {
-		rest, ok := strings.CutPrefix(line, "VmHWM:")
+		rest, ok := strings.CutPrefix(line, field+":")
 		if !ok {
 			continue
 		}
 		f := strings.Fields(rest)
 		if len(f) != 2 || f[1] != "kB" {
-			return 0, fmt.Errorf("peak rss: malformed line %q", line)
+			return 0, fmt.Errorf("%s: malformed line %q", field, line)
 		}
 		n, err := strconv.ParseInt(f[0], 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("peak rss: %w", err)
+			return 0, fmt.Errorf("%s: %w", field, err)
 		}
 		return n * 1024, nil
 	}
-	return 0, errors.New("peak rss: no VmHWM in status")
+	return 0, fmt.Errorf("%s: not in status", field)
+}
+
+// anonSampler keeps the peak of a process's anonymous resident memory (RssAnon: heap
+// and stacks, not mapped files), read every interval, since /proc keeps no peak of it.
+type anonSampler struct {
+	stop chan struct{}
+	done chan struct{}
+	peak int64 // 0 when no sample could be read
+}
+
+func sampleAnon(pid int, interval time.Duration) *anonSampler {
+	a := &anonSampler{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			if n, err := procStatus(pid, "RssAnon"); err == nil {
+				a.peak = max(a.peak, n)
+			}
+			select {
+			case <-a.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return a
+}
+
+// Stop ends the sampling and returns the peak, nil when none was read.
+func (a *anonSampler) Stop() *int64 {
+	close(a.stop)
+	<-a.done
+	if a.peak == 0 {
+		return nil
+	}
+	return &a.peak
 }
 
 // randomSecret is a random hex string of n bytes.
