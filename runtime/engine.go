@@ -28,12 +28,17 @@ const (
 
 // Config configures an Engine. Zero fields take the defaults above.
 type Config struct {
-	Workers        int           // pooled LStates = concurrent runs; default runtime.GOMAXPROCS(0)
-	Timeout        time.Duration // per-run deadline when Request.Timeout is 0; default 5s
-	MaxSourceBytes int           // largest script source accepted by Compile; default 64 KiB
-	MemoryLimit    uint64        // ceiling of the process's live heap (after a GC) while runs are in flight; default 256 MiB
-	MaxStringBytes int           // largest string a script can build (rep, .., concat, format, gsub); default 1 MiB
-	Logger         *slog.Logger  // may be nil
+	Workers int // pooled LStates = concurrent runs; default runtime.GOMAXPROCS(0)
+	// BackgroundWorkers are more pooled LStates, for background runs
+	// (Request.Background) only, which never take the Workers states: however long
+	// background scripts run, foreground runs (those a request waits for) find a
+	// state. Default: Workers.
+	BackgroundWorkers int
+	Timeout           time.Duration // per-run deadline when Request.Timeout is 0; default 5s
+	MaxSourceBytes    int           // largest script source accepted by Compile; default 64 KiB
+	MemoryLimit       uint64        // ceiling of the process's live heap (after a GC) while runs are in flight; default 256 MiB
+	MaxStringBytes    int           // largest string a script can build (rep, .., concat, format, gsub); default 1 MiB
+	Logger            *slog.Logger  // may be nil
 }
 
 // Module is a host module reachable by require(Name), and also as the global
@@ -62,7 +67,8 @@ type Engine struct {
 	baseKeys map[string]bool // names of base globals, which Global modules may not shadow
 
 	workers []*worker
-	pool    chan *worker
+	pool    chan *worker // Workers states, for foreground runs
+	bgPool  chan *worker // BackgroundWorkers states, for background runs
 
 	closed atomic.Bool
 	done   chan struct{}
@@ -87,11 +93,14 @@ var maxArrayIndexOnce sync.Once
 // New builds an engine. The Lua states are built lazily, on first use.
 // Duplicate or invalid modules are an error.
 func New(cfg Config, modules ...Module) (*Engine, error) {
-	if cfg.Workers < 0 || cfg.Timeout < 0 || cfg.MaxSourceBytes < 0 || cfg.MaxStringBytes < 0 {
+	if cfg.Workers < 0 || cfg.BackgroundWorkers < 0 || cfg.Timeout < 0 || cfg.MaxSourceBytes < 0 || cfg.MaxStringBytes < 0 {
 		return nil, errors.New("runtime: negative config value")
 	}
 	if cfg.Workers == 0 {
 		cfg.Workers = goruntime.GOMAXPROCS(0)
+	}
+	if cfg.BackgroundWorkers == 0 {
+		cfg.BackgroundWorkers = cfg.Workers
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
@@ -114,6 +123,7 @@ func New(cfg Config, modules ...Module) (*Engine, error) {
 		modules: make(map[string]Module),
 		luaMods: make(map[string]*lua.FunctionProto),
 		pool:    make(chan *worker, cfg.Workers),
+		bgPool:  make(chan *worker, cfg.BackgroundWorkers),
 		done:    make(chan struct{}),
 		wake:    make(chan struct{}, 1),
 	}
@@ -137,11 +147,15 @@ func New(cfg Config, modules ...Module) (*Engine, error) {
 			return nil, err
 		}
 	}
-	e.workers = make([]*worker, cfg.Workers)
+	e.workers = make([]*worker, cfg.Workers+cfg.BackgroundWorkers)
 	for i := range e.workers {
 		w := newWorker(e)
 		e.workers[i] = w
-		e.pool <- w
+		if i < cfg.Workers {
+			e.pool <- w
+		} else {
+			e.bgPool <- w
+		}
 	}
 	e.watchers.Add(1)
 	go e.watch()
@@ -210,6 +224,10 @@ type Request struct {
 	Globals map[string]any // converted with ToLua and set in the run's fresh env, e.g. "ctx"
 	Timeout time.Duration  // 0 means Config.Timeout
 	Host    any            // opaque value for modules, read through Run.Host
+	// Background runs it on the states of Config.BackgroundWorkers: for work nobody
+	// waits for (queued workflow executions), which must not hold the states of runs
+	// that answer requests.
+	Background bool
 	// ReadBack names globals to convert back with FromLua into Result.Globals after a
 	// run that ends without error, e.g. "ctx" when the caller honours changes the
 	// script made to it.
@@ -249,14 +267,18 @@ func (e *Engine) Run(ctx context.Context, req Request) *Result {
 		res.Duration = time.Since(start)
 		return res
 	}
-	w, err := e.acquire(ctx)
+	pool := e.pool
+	if req.Background {
+		pool = e.bgPool
+	}
+	w, err := e.acquire(ctx, pool)
 	if err != nil {
 		res.Err = err
 		res.Duration = time.Since(start)
 		return res
 	}
 	w.exec(ctx, &req, res)
-	e.pool <- w
+	pool <- w
 	res.Duration = time.Since(start)
 	return res
 }
@@ -297,16 +319,16 @@ func (e *Engine) markStarted() {
 	e.mu.Unlock()
 }
 
-func (e *Engine) acquire(ctx context.Context) (*worker, error) {
+func (e *Engine) acquire(ctx context.Context, pool chan *worker) (*worker, error) {
 	if e.closed.Load() {
 		return nil, ErrClosed
 	}
 	var w *worker
 	select {
-	case w = <-e.pool:
+	case w = <-pool:
 	default:
 		select {
-		case w = <-e.pool:
+		case w = <-pool:
 		case <-ctx.Done():
 			return nil, ctxError(ctx)
 		case <-e.done:
@@ -314,7 +336,7 @@ func (e *Engine) acquire(ctx context.Context) (*worker, error) {
 		}
 	}
 	if e.closed.Load() {
-		e.pool <- w
+		pool <- w
 		return nil, ErrClosed
 	}
 	return w, nil
@@ -340,8 +362,12 @@ func (e *Engine) Close() error {
 			r.ctx.cancelCause(ErrCanceled)
 		}
 	}
-	for range e.workers {
-		w := <-e.pool
+	for i := range e.workers {
+		pool := e.pool
+		if i >= e.cfg.Workers {
+			pool = e.bgPool
+		}
+		w := <-pool
 		w.timer.Stop()
 		w.discard()
 	}

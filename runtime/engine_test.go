@@ -704,3 +704,45 @@ func TestReadBack(t *testing.T) {
 		})
 	}
 }
+
+// TestBackgroundStates: background runs have states of their own. While background runs
+// hold all of them, a foreground run still runs at once, and another background run waits
+// for a state.
+func TestBackgroundStates(t *testing.T) {
+	e := newEngine(t, Config{Workers: 1, BackgroundWorkers: 1, Timeout: time.Minute})
+	spin := mustCompile(t, e, "spin", "while true do end")
+	ctx, cancel := context.WithCancel(context.Background())
+	held := make(chan *Result, 1)
+	go func() { held <- e.Run(ctx, Request{Script: spin, Background: true}) }()
+	for e.inflight.Load() == 0 { // until the spinning run holds a state
+		time.Sleep(time.Millisecond)
+	}
+
+	t.Run("a foreground run runs", func(t *testing.T) {
+		// The deadline is a guard: without a state of its own the run would wait for it.
+		fctx, fcancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer fcancel()
+		res := e.Run(fctx, Request{Script: mustCompile(t, e, "ran", `return "ran"`)})
+		if res.Err != nil || res.Output != "ran" {
+			t.Fatalf("output %v, err %v", res.Output, res.Err)
+		}
+	})
+	t.Run("another background run waits", func(t *testing.T) {
+		wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer wcancel()
+		res := e.Run(wctx, Request{Script: mustCompile(t, e, "one", "return 1"), Background: true})
+		if !errors.Is(res.Err, ErrTimeout) {
+			t.Fatalf("err %v, want a timeout waiting for a state", res.Err)
+		}
+	})
+	cancel()
+	if res := <-held; !errors.Is(res.Err, ErrCanceled) {
+		t.Fatalf("spinning run ended with %v, want canceled", res.Err)
+	}
+	t.Run("the background state is back", func(t *testing.T) {
+		res := e.Run(context.Background(), Request{Script: mustCompile(t, e, "two", "return 2"), Background: true})
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+	})
+}

@@ -133,6 +133,8 @@ func serveCommand(args []string, stdout, stderr io.Writer) int {
 		debug.SetMemoryLimit(*memLimit)
 	}
 	cfg.LuaModules = lib.Standard(lib.StdConfig{HTTPAllowHosts: httpHosts})
+	// A Lua state for background runs per async worker (0 leaves both at one per CPU).
+	cfg.Lua.BackgroundWorkers = wcfg.Workers
 
 	app, err := core.New(cfg, core.WithPlugins(standard.Plugins(wcfg)...))
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/actionflow/actionflow/plugins/actiontrigger"
 	"github.com/actionflow/actionflow/plugins/workflow"
 	"github.com/actionflow/actionflow/plugins/workflow/workflowtest"
+	"github.com/actionflow/actionflow/runtime"
 )
 
 type env struct{ *workflowtest.Env }
@@ -513,7 +514,8 @@ func TestHistoryCapKeepsRunning(t *testing.T) {
 // execution later (not only after a restart).
 func TestHistoryCapLateLowID(t *testing.T) {
 	wf := workflow.New(workflow.Config{Workers: 1, MaxExecutions: 5, SweepInterval: time.Hour})
-	s := coretest.New(t, core.Config{}, core.WithPlugins(wf, actiontrigger.New(wf)))
+	// Two Lua states for requests: the quick runs go on while the slow one holds one.
+	s := coretest.New(t, core.Config{Lua: runtime.Config{Workers: 2}}, core.WithPlugins(wf, actiontrigger.New(wf)))
 	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string"}]}`)
 	e := &env{&workflowtest.Env{Server: s, T: t, Type: actiontrigger.Type}}
 	slow := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"},

@@ -11,6 +11,7 @@ import (
 	"github.com/actionflow/actionflow/plugins/actiontrigger"
 	"github.com/actionflow/actionflow/plugins/workflow"
 	"github.com/actionflow/actionflow/plugins/workflow/workflowtest"
+	"github.com/actionflow/actionflow/runtime"
 )
 
 // newSerialEnv is newEnv with a single async worker, so that queue order is observable.
@@ -198,4 +199,32 @@ return "released"`})
 			t.Fatalf("execution %v", x)
 		}
 	})
+}
+
+// TestAsyncNeverStarvesSync: async runs take the runtime's background Lua states, so
+// async scripts that run for long, as many as there are workers, leave requests' sync
+// workflows their states (they used to wait for one until the async runs ended).
+func TestAsyncNeverStarvesSync(t *testing.T) {
+	wf := workflow.New(workflow.Config{Workers: 2, SweepInterval: time.Hour})
+	s := coretest.New(t, core.Config{Lua: runtime.Config{Workers: 1, BackgroundWorkers: 2}}, core.WithPlugins(wf, actiontrigger.New(wf)))
+	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string"}]}`)
+	e := &env{&workflowtest.Env{Server: s, T: t, Type: actiontrigger.Type}}
+	spin := e.Workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "options": map[string]any{"timeout": 60000},
+		"script": "while true do end"})
+	quick := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": "flow.message('quick')"})
+	for i := 0; i < 2; i++ {
+		e.Post("/api/posts:create?triggerWorkflows="+spin, e.Root, map[string]any{"title": "spin"}).Must(t, 200)
+	}
+	spinning := e.Executions(spin)
+	for _, x := range spinning {
+		e.waitStatus(coretest.ID(t, x), 0)
+	}
+	r := e.Post("/api/posts:create?triggerWorkflows="+quick, e.Root, map[string]any{"title": "q"}).Must(t, 200)
+	if msgs, _ := r.Body["messages"].([]any); len(msgs) != 1 {
+		t.Fatalf("response %s", r.Raw)
+	}
+	for _, x := range spinning {
+		e.Post(fmt.Sprintf("/api/executions:cancel?filterByTk=%d", coretest.ID(t, x)), e.Root, nil).Must(t, 200)
+		e.waitStatus(coretest.ID(t, x), -3)
+	}
 }

@@ -242,7 +242,7 @@ func (e *Engine) process(ctx context.Context, id uint64) error {
 	}
 	exec.StartedAt = now()
 	mark := e.markStartedLater(exec, queued)
-	e.run(ctx, wf, exec)
+	e.runQueued(ctx, wf, exec)
 	last := mark.stop()
 	if ctx.Err() != nil && *exec.Status == StatusAborted && exec.Reason == "manual_cancel" {
 		// Shutdown, not a user's cancel: leave it queued to run again on the next start.

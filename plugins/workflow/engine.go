@@ -363,7 +363,7 @@ func (e *Engine) RunSync(ctx context.Context, ev Event) (Outcome, error) {
 	if exec.ID, err = e.data.NewID(coll); err != nil {
 		return Outcome{}, err
 	}
-	out := e.runScript(ctx, ev.Workflow, exec, ev.ReadContext)
+	out := e.runScript(ctx, ev.Workflow, exec, runOptions{readCtx: ev.ReadContext})
 	err = e.app.Update(context.WithoutCancel(ctx), func(tx *core.Tx) error {
 		if e.deleteOnStatus(ev.Workflow, *exec.Status) {
 			return nil

@@ -67,14 +67,21 @@ func (o Outcome) Status() int {
 	return *o.Execution.Status
 }
 
-// run executes the workflow's script for exec and fills in its outcome fields.
-func (e *Engine) run(ctx context.Context, wf *Workflow, exec *Execution) Outcome {
-	return e.runScript(ctx, wf, exec, false)
+// runQueued executes a queued execution's script and fills in its outcome fields. It runs
+// on the Lua states kept for background runs: however long it runs, it never holds a
+// state that a request's sync workflow needs.
+func (e *Engine) runQueued(ctx context.Context, wf *Workflow, exec *Execution) Outcome {
+	return e.runScript(ctx, wf, exec, runOptions{background: true})
 }
 
-// runScript is run that, with readCtx, also returns ctx as the script left it
-// (Outcome.Context) when the script resolves.
-func (e *Engine) runScript(ctx context.Context, wf *Workflow, exec *Execution, readCtx bool) Outcome {
+// runOptions are how runScript runs.
+type runOptions struct {
+	readCtx    bool // return ctx as the script left it (Outcome.Context) when it resolves
+	background bool // on the runtime's background states (runtime.Request.Background)
+}
+
+// runScript executes the workflow's script for exec and fills in its outcome fields.
+func (e *Engine) runScript(ctx context.Context, wf *Workflow, exec *Execution, o runOptions) Outcome {
 	if exec.StartedAt == "" { // the async worker sets it before its start mark
 		exec.StartedAt = now()
 	}
@@ -101,12 +108,13 @@ func (e *Engine) runScript(ctx context.Context, wf *Workflow, exec *Execution, r
 	luaCtx["workflow"] = map[string]any{"id": int64(wf.ID), "key": wf.Key, "title": wf.Title}
 	luaCtx["execution"] = map[string]any{"id": int64(exec.ID)}
 	req := runtime.Request{
-		Script:  script,
-		Globals: map[string]any{"ctx": luaCtx},
-		Timeout: time.Duration(wf.Options.Timeout) * time.Millisecond,
-		Host:    st,
+		Script:     script,
+		Globals:    map[string]any{"ctx": luaCtx},
+		Timeout:    time.Duration(wf.Options.Timeout) * time.Millisecond,
+		Host:       st,
+		Background: o.background,
 	}
-	if readCtx {
+	if o.readCtx {
 		req.ReadBack = []string{"ctx"}
 	}
 	res := e.lua.Run(ctx, req)
@@ -142,7 +150,7 @@ func (e *Engine) runScript(ctx context.Context, wf *Workflow, exec *Execution, r
 	case res.Err == nil:
 		exec.Status = intp(StatusResolved)
 		exec.Output = res.Output
-		if readCtx {
+		if o.readCtx {
 			out.Context, _ = res.Globals["ctx"].(map[string]any)
 			if out.Context == nil {
 				out.Context = map[string]any{}
