@@ -28,7 +28,7 @@ const (
 
 // Config configures an Engine. Zero fields take the defaults above.
 type Config struct {
-	Workers int // pooled LStates = concurrent runs; default runtime.GOMAXPROCS(0)
+	Workers int // pooled LStates for runs other than background ones (= their concurrency); default runtime.GOMAXPROCS(0)
 	// BackgroundWorkers are more pooled LStates, for background runs
 	// (Request.Background) only, which never take the Workers states: however long
 	// background scripts run, foreground runs (those a request waits for) find a
