@@ -108,7 +108,7 @@ func serveCommand(args []string, stdout, stderr io.Writer) int {
 	var httpHosts stringList
 	fs.Var(&httpHosts, "http-allow", "host a script's http module may call (repeatable; env ACTIONFLOW_HTTP_ALLOW, comma-separated); none by default")
 	var wcfg workflow.Config
-	fs.IntVar(&wcfg.Workers, "workers", envInt("ACTIONFLOW_WORKERS", 0), "async workflow workers; 0: one per CPU (env ACTIONFLOW_WORKERS)")
+	fs.IntVar(&wcfg.Workers, "workers", envInt("ACTIONFLOW_WORKERS", 0), "async workflow workers, each with a Lua state of its own; 0: one per CPU (env ACTIONFLOW_WORKERS)")
 	fs.IntVar(&wcfg.MaxExecutions, "max-executions", envInt("ACTIONFLOW_MAX_EXECUTIONS", 100000), "execution history kept; the oldest finished ones beyond it are deleted (env ACTIONFLOW_MAX_EXECUTIONS)")
 	logLevel := fs.String("log-level", env("ACTIONFLOW_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ACTIONFLOW_LOG_LEVEL)")
 	memLimit := fs.Int64("memory-limit", int64(envInt("ACTIONFLOW_MEMORY_LIMIT", standard.MemoryLimit)),
