@@ -258,17 +258,22 @@ func (e *Engine) process(ctx context.Context, id uint64) error {
 		if exec.Final() && e.deleteOnStatus(wf, *exec.Status) {
 			return e.destroyExecution(tx, id)
 		}
-		// Nothing but this worker writes a running execution (executions:destroy refuses
-		// it, cancel reaches the run), so its record is still the one it last wrote: it is
-		// updated without a second read and decode. Has keeps the key among tx's reads,
-		// as the read it replaces did.
-		ok, err := tx.Has(store.RecordKey(ExecutionsCollection, id))
-		if err != nil || !ok {
-			return err
-		}
-		_, err = e.saveLoadedExecution(tx, exec, last)
+		_, err := e.saveRunning(tx, exec, last)
 		return err
 	})
+}
+
+// saveRunning writes an async execution's fields over prev, its record as its worker last
+// wrote it. Nothing but the worker writes a running execution (executions:destroy refuses
+// it, cancel reaches the run), so the record is updated without a second read and decode;
+// Has keeps the key among tx's reads, as the read it replaces did. An execution gone
+// meanwhile stays gone (nil record).
+func (e *Engine) saveRunning(tx *core.Tx, exec *Execution, prev core.Record) (core.Record, error) {
+	ok, err := tx.Has(store.RecordKey(ExecutionsCollection, exec.ID))
+	if err != nil || !ok {
+		return nil, err
+	}
+	return e.saveLoadedExecution(tx, exec, prev)
 }
 
 // startMark writes an async execution's start mark once its run has lasted
@@ -288,12 +293,10 @@ func (e *Engine) markStartedLater(exec *Execution, queued core.Record) *startMar
 	m.timer = time.AfterFunc(startMarkAfter, func() {
 		defer close(m.done)
 		err := e.app.Update(context.Background(), func(tx *core.Tx) error {
-			ok, err := tx.Has(store.RecordKey(ExecutionsCollection, marked.ID))
-			if err != nil || !ok {
-				return err
+			rec, err := e.saveRunning(tx, &marked, queued)
+			if rec != nil {
+				tx.OnCommit(func() { m.rec = rec })
 			}
-			rec, err := e.saveLoadedExecution(tx, &marked, queued)
-			tx.OnCommit(func() { m.rec = rec })
 			return err
 		})
 		if err != nil {
