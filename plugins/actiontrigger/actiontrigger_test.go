@@ -19,13 +19,26 @@ type env struct{ *workflowtest.Env }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	wf := workflow.New(workflow.Config{Workers: 2, SweepInterval: time.Hour})
-	s := coretest.New(t, core.Config{}, core.WithPlugins(wf, actiontrigger.New(wf)))
-	s.Collection(`{"name":"categories","fields":[{"name":"name","type":"string"},{"name":"parent","type":"belongsTo","target":"categories"},{"name":"posts","type":"hasMany","target":"posts","foreignKey":"categoryId"}]}`)
-	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string","required":true},{"name":"views","type":"integer"},{"name":"category","type":"belongsTo","target":"categories"}]}`)
-	s.Collection(`{"name":"logs","fields":[{"name":"text","type":"string"}]}`)
+	return newEnvWith(t, workflow.Config{Workers: 2, SweepInterval: time.Hour}, core.Config{},
+		`{"name":"categories","fields":[{"name":"name","type":"string"},{"name":"parent","type":"belongsTo","target":"categories"},{"name":"posts","type":"hasMany","target":"posts","foreignKey":"categoryId"}]}`,
+		`{"name":"posts","fields":[{"name":"title","type":"string","required":true},{"name":"views","type":"integer"},{"name":"category","type":"belongsTo","target":"categories"}]}`,
+		`{"name":"logs","fields":[{"name":"text","type":"string"}]}`)
+}
+
+// newEnvWith is an env over a server with the workflow engine of wcfg and the action
+// trigger, the app config cfg and the collections given.
+func newEnvWith(t *testing.T, wcfg workflow.Config, cfg core.Config, collections ...string) *env {
+	t.Helper()
+	wf := workflow.New(wcfg)
+	s := coretest.New(t, cfg, core.WithPlugins(wf, actiontrigger.New(wf)))
+	for _, c := range collections {
+		s.Collection(c)
+	}
 	return &env{&workflowtest.Env{Server: s, T: t, Type: actiontrigger.Type}}
 }
+
+// titledPosts is a posts collection of titles only.
+const titledPosts = `{"name":"posts","fields":[{"name":"title","type":"string"}]}`
 
 func ctxData(t *testing.T, x map[string]any) map[string]any {
 	t.Helper()
@@ -443,10 +456,7 @@ func TestRetention(t *testing.T) {
 }
 
 func TestHistoryCap(t *testing.T) {
-	wf := workflow.New(workflow.Config{Workers: 1, MaxExecutions: 5, SweepInterval: time.Hour})
-	s := coretest.New(t, core.Config{}, core.WithPlugins(wf, actiontrigger.New(wf)))
-	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string"}]}`)
-	e := &env{&workflowtest.Env{Server: s, T: t, Type: actiontrigger.Type}}
+	e := newEnvWith(t, workflow.Config{Workers: 1, MaxExecutions: 5, SweepInterval: time.Hour}, core.Config{}, titledPosts)
 	key := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": "return 1"})
 	for i := 0; i < 30; i++ {
 		e.Post("/api/posts:create?triggerWorkflows="+key, e.Root, map[string]any{"title": "x"}).Must(t, 200)
@@ -469,10 +479,7 @@ func TestHistoryCap(t *testing.T) {
 // TestHistoryCapKeepsRunning: pruning skips an execution that is still running, however
 // old, and deletes it once it has ended (a later prune starts no further than it).
 func TestHistoryCapKeepsRunning(t *testing.T) {
-	wf := workflow.New(workflow.Config{Workers: 1, MaxExecutions: 5, SweepInterval: time.Hour})
-	s := coretest.New(t, core.Config{}, core.WithPlugins(wf, actiontrigger.New(wf)))
-	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string"}]}`)
-	e := &env{&workflowtest.Env{Server: s, T: t, Type: actiontrigger.Type}}
+	e := newEnvWith(t, workflow.Config{Workers: 1, MaxExecutions: 5, SweepInterval: time.Hour}, core.Config{}, titledPosts)
 	spin := e.Workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "options": map[string]any{"timeout": 60000},
 		"script": "while true do end"})
 	quick := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": "return 1"})
@@ -513,11 +520,9 @@ func TestHistoryCapKeepsRunning(t *testing.T) {
 // written when it ends; pruning meanwhile moves past that id, and still deletes the
 // execution later (not only after a restart).
 func TestHistoryCapLateLowID(t *testing.T) {
-	wf := workflow.New(workflow.Config{Workers: 1, MaxExecutions: 5, SweepInterval: time.Hour})
 	// Two Lua states for requests: the quick runs go on while the slow one holds one.
-	s := coretest.New(t, core.Config{Lua: runtime.Config{Workers: 2}}, core.WithPlugins(wf, actiontrigger.New(wf)))
-	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string"}]}`)
-	e := &env{&workflowtest.Env{Server: s, T: t, Type: actiontrigger.Type}}
+	e := newEnvWith(t, workflow.Config{Workers: 1, MaxExecutions: 5, SweepInterval: time.Hour},
+		core.Config{Lua: runtime.Config{Workers: 2}}, titledPosts)
 	slow := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"},
 		"options": map[string]any{"timeout": 300}, "script": "while true do end"})
 	quick := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": "return 1"})

@@ -8,7 +8,6 @@ import (
 
 	"github.com/actionflow/actionflow/core"
 	"github.com/actionflow/actionflow/core/coretest"
-	"github.com/actionflow/actionflow/plugins/actiontrigger"
 	"github.com/actionflow/actionflow/plugins/workflow"
 	"github.com/actionflow/actionflow/plugins/workflow/workflowtest"
 	"github.com/actionflow/actionflow/runtime"
@@ -17,11 +16,9 @@ import (
 // newSerialEnv is newEnv with a single async worker, so that queue order is observable.
 func newSerialEnv(t *testing.T) *env {
 	t.Helper()
-	wf := workflow.New(workflow.Config{Workers: 1, SweepInterval: time.Hour})
-	s := coretest.New(t, core.Config{}, core.WithPlugins(wf, actiontrigger.New(wf)))
-	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string"},{"name":"views","type":"integer"}]}`)
-	s.Collection(`{"name":"logs","fields":[{"name":"text","type":"string"}]}`)
-	return &env{&workflowtest.Env{Server: s, T: t, Type: actiontrigger.Type}}
+	return newEnvWith(t, workflow.Config{Workers: 1, SweepInterval: time.Hour}, core.Config{},
+		`{"name":"posts","fields":[{"name":"title","type":"string"},{"name":"views","type":"integer"}]}`,
+		`{"name":"logs","fields":[{"name":"text","type":"string"}]}`)
 }
 
 // waitStatus waits until execution id has status want (nil for queued).
@@ -205,10 +202,8 @@ return "released"`})
 // async scripts that run for long, as many as there are workers, leave requests' sync
 // workflows their states (they used to wait for one until the async runs ended).
 func TestAsyncNeverStarvesSync(t *testing.T) {
-	wf := workflow.New(workflow.Config{Workers: 2, SweepInterval: time.Hour})
-	s := coretest.New(t, core.Config{Lua: runtime.Config{Workers: 1, BackgroundWorkers: 2}}, core.WithPlugins(wf, actiontrigger.New(wf)))
-	s.Collection(`{"name":"posts","fields":[{"name":"title","type":"string"}]}`)
-	e := &env{&workflowtest.Env{Server: s, T: t, Type: actiontrigger.Type}}
+	e := newEnvWith(t, workflow.Config{Workers: 2, SweepInterval: time.Hour},
+		core.Config{Lua: runtime.Config{Workers: 1, BackgroundWorkers: 2}}, titledPosts)
 	spin := e.Workflow(map[string]any{"config": map[string]any{"collection": "posts"}, "options": map[string]any{"timeout": 60000},
 		"script": "while true do end"})
 	quick := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"collection": "posts"}, "script": "flow.message('quick')"})
