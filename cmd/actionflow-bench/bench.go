@@ -37,10 +37,14 @@ type reportConfig struct {
 	GoVersion   string   `json:"goVersion"`
 }
 
-// ratios are request-rate ratios to W1; nil when a side did not run.
+// ratios are request-rate ratios to W1, and the ratios of W1's server CPU time per
+// request to W2's and W3's (the rates the server's CPU alone would allow); nil when a
+// side did not run or its CPU time is unknown.
 type ratios struct {
-	W2W1 *float64 `json:"W2/W1"`
-	W3W1 *float64 `json:"W3/W1"`
+	W2W1    *float64 `json:"W2/W1"`
+	W3W1    *float64 `json:"W3/W1"`
+	CPUW1W2 *float64 `json:"cpuW1/W2,omitempty"`
+	CPUW1W3 *float64 `json:"cpuW1/W3,omitempty"`
 }
 
 // peakRSSes are the servers' VmHWM (or RssAnon peaks); nil when unknown (--url, not
@@ -99,7 +103,7 @@ func runOnServer(ctx context.Context, opts options, durable bool, names []string
 		if durable {
 			base = opts.URLDurable
 		}
-		rs, err = runWorkloads(ctx, base, opts, credentials{Email: opts.RootEmail, Password: opts.RootPassword}, names, stderr, nil)
+		rs, err = runWorkloads(ctx, base, opts, credentials{Email: opts.RootEmail, Password: opts.RootPassword}, names, stderr, 0)
 		return rs, nil, nil, err
 	}
 	cfg := serverConfig{Durable: durable, RootPassword: randomSecret(12), CPUProfile: opts.CPUProfile, MemProfile: opts.MemProfile, Stderr: stderr}
@@ -123,7 +127,7 @@ func runOnServer(ctx context.Context, opts options, durable bool, names []string
 		kind = "durable server"
 	}
 	fmt.Fprintf(stderr, "actionflow-bench: %s at %s (pid %d, data %s)\n", kind, srv.url, srv.cmd.Process.Pid, srv.dir)
-	rs, err = runWorkloads(ctx, srv.url, opts, credentials{Email: defaultRootEmail, Password: cfg.RootPassword}, names, stderr, srv.PeakRSS)
+	rs, err = runWorkloads(ctx, srv.url, opts, credentials{Email: defaultRootEmail, Password: cfg.RootPassword}, names, stderr, srv.cmd.Process.Pid)
 	return rs, rss, anon, err
 }
 
@@ -137,17 +141,22 @@ func suffixed(path, suffix string) string {
 
 func ratiosOf(rs []result) ratios {
 	rps := map[string]float64{}
+	cpu := map[string]float64{}
 	for _, r := range rs {
 		rps[r.Name] = r.RPS
+		if r.ServerCPUus != nil {
+			cpu[r.Name] = *r.ServerCPUus
+		}
 	}
-	ratio := func(a string) *float64 {
-		x, okA := rps[a]
-		w1, ok1 := rps["W1"]
-		if !okA || !ok1 || w1 == 0 {
+	ratio := func(m map[string]float64, a, b string) *float64 {
+		x, okA := m[a]
+		y, okB := m[b]
+		if !okA || !okB || y == 0 {
 			return nil
 		}
-		v := x / w1
+		v := x / y
 		return &v
 	}
-	return ratios{W2W1: ratio("W2"), W3W1: ratio("W3")}
+	return ratios{W2W1: ratio(rps, "W2", "W1"), W3W1: ratio(rps, "W3", "W1"),
+		CPUW1W2: ratio(cpu, "W1", "W2"), CPUW1W3: ratio(cpu, "W1", "W3")}
 }

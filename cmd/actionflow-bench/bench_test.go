@@ -56,7 +56,7 @@ func TestRunWorkloads(t *testing.T) {
 			opts := tinyOptions()
 			opts.Workloads = tt.workloads
 			var progress strings.Builder
-			rs, err := runWorkloads(context.Background(), base, opts, credentials{Email: defaultRootEmail, Password: "bench-test"}, tt.workloads, &progress, nil)
+			rs, err := runWorkloads(context.Background(), base, opts, credentials{Email: defaultRootEmail, Password: "bench-test"}, tt.workloads, &progress, 0)
 			if err != nil {
 				t.Fatalf("runWorkloads: %v\n%s", err, progress.String())
 			}
@@ -134,6 +134,13 @@ func TestRun(t *testing.T) {
 			}
 			if goruntime.GOOS == "linux" && rep.PeakRSS.Main != nil && (rep.PeakAnon.Main == nil || *rep.PeakAnon.Main > *rep.PeakRSS.Main) {
 				t.Errorf("peak anonymous RSS %v not read or above the peak RSS %v", rep.PeakAnon.Main, rep.PeakRSS.Main)
+			}
+			if goruntime.GOOS == "linux" {
+				for _, r := range rep.Results {
+					if r.ServerCPUus == nil || *r.ServerCPUus < 0 || r.ClientCPUus == nil || *r.ClientCPUus < 0 {
+						t.Errorf("%s: CPU time per request not read: server %v, client %v", r.Name, r.ServerCPUus, r.ClientCPUus)
+					}
+				}
 			}
 		})
 	}

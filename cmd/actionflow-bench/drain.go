@@ -27,8 +27,11 @@ type drain struct {
 // drain waits until the executions of the workflow key are all final (or DrainTimeout
 // passes), then reads them all and summarizes their timestamps. While waiting it asks
 // only questions that cost the server next to nothing (one execution by id, the count of
-// running ones), so that polling does not slow the workers it measures.
-func (s *session) drain(ctx context.Context, key string, loadEnd time.Time) (*drain, error) {
+// running ones), so that polling does not slow the workers it measures. atQuiet is
+// called each time the executions look final (or the wait expires), before they are
+// listed, which is work of its own for the server; the last call is at the end of the
+// drain.
+func (s *session) drain(ctx context.Context, key string, loadEnd time.Time, atQuiet func()) (*drain, error) {
 	s.logf("W3: waiting for the queued executions to finish (at most %v)", s.opts.DrainTimeout)
 	deadline := time.Now().Add(s.opts.DrainTimeout)
 	newest, err := s.newest(ctx, key)
@@ -43,6 +46,7 @@ func (s *session) drain(ctx context.Context, key string, loadEnd time.Time) (*dr
 		at := time.Now()
 		expired := at.After(deadline)
 		if quiet || expired {
+			atQuiet()
 			execs, err := s.executions(ctx, key)
 			if err != nil {
 				return nil, err

@@ -19,16 +19,20 @@ Usage:
 
 Starts an actionflow server on a fresh temporary store (a child process, so that its
 memory is its own), prepares the data and drives HTTP load over loopback connections,
-then prints per workload: requests/s, p50 and p99 latency (ms) and errors; the ratios
-W2/W1 and W3/W1; and the server's peak RSS, with its anonymous part (heap and stacks;
-the rest is mapped files, mostly the store's tables).
+then prints per workload: requests/s, p50 and p99 latency (ms), errors, and the CPU time
+per request (µs) of the server (srv-us/req; n/a with --url) and of this process
+(cli-us/req); the ratios W2/W1 and W3/W1, and cpu W1/W2 and W1/W3 of the server's CPU
+time per request (steadier than req/s on a busy machine); and the server's peak RSS,
+with its anonymous part (heap and stacks; the rest is mapped files, mostly the store's
+tables).
 
 Workloads (--workloads, default W1,W2,W3,W4,W5):
   W1  create a 3-field record (title, body, views) as an authenticated member user
   W2  W1 with ?triggerWorkflows= binding one sync Lua workflow that reads ctx.data and
       ctx.user, does a little string and arithmetic work and returns a small table
   W3  W1 with the same script as an async workflow; also the drain rate (executions
-      finished per second, first enqueue to last finish) and the p99 queue delay
+      finished per second, first enqueue to last finish) and the p99 queue delay; its
+      CPU time is counted until the executions have finished
   W4  list 20 records with a filter on an indexed field (categoryId) and sort -id, over
       --records records seeded through the API first
   W5  W1 on a second server in durable mode (fsync on every commit)

@@ -14,6 +14,9 @@ type loadConfig struct {
 	Warmup      time.Duration
 	Duration    time.Duration
 	Concurrency int
+	// CPU, when not nil, reads the processes' CPU time when the measured window starts
+	// and when it ends.
+	CPU func() cpuReading
 }
 
 // requestFiller fills the request of one worker for its next call (the request is reset
@@ -28,6 +31,8 @@ type loadResult struct {
 	Latency    *histogram    // every request started in the measured window
 	FirstError string        // a sample error, for diagnosis
 	Start, End time.Time     // the whole run, warm-up included
+	CPUStart   cpuReading    // at the start of the measured window (with cfg.CPU)
+	CPUEnd     cpuReading    // at its end (with cfg.CPU)
 }
 
 // RPS is the 2xx answers per second of the measured window.
@@ -60,8 +65,20 @@ func (c *client) load(ctx context.Context, cfg loadConfig, newFiller func(worker
 		fill := newFiller(i)
 		wg.Go(func() { c.drive(ctx, w, fill, warmEnd, end) })
 	}
+	var cpuStart, cpuEnd cpuReading
+	if cfg.CPU != nil {
+		wg.Go(func() {
+			if !sleepUntil(ctx, warmEnd) {
+				return
+			}
+			cpuStart = cfg.CPU()
+			if sleepUntil(ctx, end) {
+				cpuEnd = cfg.CPU()
+			}
+		})
+	}
 	wg.Wait()
-	res := loadResult{Latency: newHistogram(), Start: start, End: time.Now()}
+	res := loadResult{Latency: newHistogram(), Start: start, End: time.Now(), CPUStart: cpuStart, CPUEnd: cpuEnd}
 	for i := range workers {
 		w := &workers[i]
 		res.OK += w.ok
@@ -77,6 +94,18 @@ func (c *client) load(ctx context.Context, cfg loadConfig, newFiller func(worker
 	}
 	res.Window = max(stop.Sub(warmEnd), 0)
 	return res
+}
+
+// sleepUntil waits until t; false when ctx ends first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // drive is one load goroutine.

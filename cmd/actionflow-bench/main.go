@@ -1,7 +1,9 @@
 // Command actionflow-bench is actionflow's load benchmark. It starts an actionflow server
 // on a fresh temporary store (or targets --url), prepares the data, drives HTTP load from
 // its own goroutines over real loopback connections (fasthttp client, keep-alive), and
-// prints one line per workload: requests/s, p50 and p99 latency in ms, and errors.
+// prints one line per workload: requests/s, p50 and p99 latency in ms, errors, and the
+// CPU time (user + system, from /proc/<pid>/stat) per request in µs of the server
+// (srv-us/req) and of the benchmark process itself (cli-us/req).
 //
 //	go run ./cmd/actionflow-bench                  # W1-W5, 10s each, 32 connections
 //	go run ./cmd/actionflow-bench --quick          # CI: 2s each, W4 over 10k records
@@ -20,7 +22,9 @@
 //	    --records records (100k; 10k with --quick) seeded through the HTTP API first
 //	W5  W1 against a second server in durable mode (fsync on every commit)
 //
-// Then the ratios W2/W1 and W3/W1 of the request rates, and the peak RSS (VmHWM) of the
+// Then the ratios W2/W1 and W3/W1 of the request rates, the ratios cpu W1/W2 and W1/W3 of
+// the server CPU time per request (the rate ratios the server's CPU alone would allow,
+// far steadier than req/s on a shared machine), and the peak RSS (VmHWM) of the
 // server processes, each with the peak of its anonymous part (RssAnon sampled every
 // 100 ms: heap and stacks; the rest is mapped files, mostly badger's tables). The server
 // runs as a separate process (this binary re-executed with
@@ -31,7 +35,10 @@
 // Every workload runs --concurrency goroutines (32) for a 0.5s warm-up, not counted, and
 // then --duration. Errors are non-2xx answers and transport errors, counted over the whole
 // run including the warm-up. Requests/s is the 2xx answers completed in the measured
-// window divided by its length. Traffic goes to 127.0.0.1 or the --url given, nowhere else.
+// window divided by its length. The CPU times per request are the CPU time used in the
+// measured window divided by that count (for W3 until its queued executions have
+// finished, so it covers a request and its execution), "n/a" when unreadable (the server
+// with --url, or no /proc). Traffic goes to 127.0.0.1 or the --url given, nowhere else.
 //
 // --cpuprofile FILE makes the W1-W4 server write a CPU profile of its whole life to FILE
 // (and the W5 server to FILE.w5), --memprofile FILE its live heap at shutdown; read them

@@ -9,19 +9,22 @@ import (
 	"unicode/utf8"
 )
 
-// printReport writes the human report: one aligned line per workload, the ratios, the
-// servers' peak RSS and the notes.
+// printReport writes the human report: one aligned line per workload, the ratios of the
+// request rates and of the server CPU time per request, the servers' peak RSS and the
+// notes.
 func printReport(w io.Writer, rep *report) {
 	c := rep.Config
 	fmt.Fprintf(w, "actionflow-bench: %s per workload after %s warm-up, %d connections, %d CPUs, %s\n",
 		c.Duration, c.Warmup, c.Concurrency, c.CPUs, c.GoVersion)
-	rows := [][]string{{"workload", "req/s", "p50ms", "p99ms", "errors", ""}}
+	rows := [][]string{{"workload", "req/s", "p50ms", "p99ms", "errors", "srv-us/req", "cli-us/req", ""}}
 	for _, r := range rep.Results {
 		rows = append(rows, []string{r.Name + " " + r.Title, fmt.Sprintf("%.0f", r.RPS),
-			fmt.Sprintf("%.2f", r.P50ms), fmt.Sprintf("%.2f", r.P99ms), fmt.Sprint(r.Errors), extras(r)})
+			fmt.Sprintf("%.2f", r.P50ms), fmt.Sprintf("%.2f", r.P99ms), fmt.Sprint(r.Errors),
+			microsText(r.ServerCPUus), microsText(r.ClientCPUus), extras(r)})
 	}
 	writeTable(w, rows)
 	fmt.Fprintf(w, "W2/W1=%s  W3/W1=%s\n", ratioText(rep.Ratios.W2W1), ratioText(rep.Ratios.W3W1))
+	fmt.Fprintf(w, "cpu W1/W2=%s  W1/W3=%s\n", ratioText(rep.Ratios.CPUW1W2), ratioText(rep.Ratios.CPUW1W3))
 	fmt.Fprintf(w, "server peak RSS: W1-W4 %s, W5 %s\n", rssText(rep.PeakRSS.Main, rep.PeakAnon.Main), rssText(rep.PeakRSS.Durable, rep.PeakAnon.Durable))
 	for _, n := range rep.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
@@ -88,6 +91,14 @@ func ratioText(v *float64) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.2f", *v)
+}
+
+// microsText is a CPU time per request in µs, to a tenth.
+func microsText(v *float64) string {
+	if v == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f", *v)
 }
 
 func mbText(v *int64) string {

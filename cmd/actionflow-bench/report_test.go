@@ -34,6 +34,60 @@ func TestParseStatusKB(t *testing.T) {
 	}
 }
 
+func TestParseStatCPU(t *testing.T) {
+	// Fields 3 to 15 of a real line; utime (14) is 250 ticks, stime (15) 30.
+	const tail = " S 1 4321 4321 0 -1 4194560 2000 0 0 0 250 30 0 0 20 0 9 0 12345 1500000000 30000\n"
+	tests := []struct {
+		name    string
+		stat    string
+		want    time.Duration
+		wantErr bool
+	}{
+		{"typical", "4321 (actionflow-bench)" + tail, 2800 * time.Millisecond, false},
+		{"comm with spaces and parentheses", "4321 (a (b) c) d)" + tail, 2800 * time.Millisecond, false},
+		{"comm that looks like fields", "4321 ( S 1 2 3 4 5 6 7 8 9 10 11 12))" + tail, 2800 * time.Millisecond, false},
+		{"zero", "1 (x) R 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 1 1", 0, false},
+		{"no closing parenthesis", "4321 (actionflow-bench S 1 4321 4321 0 -1 4194560 2000 0 0 0 250 30", 0, true},
+		{"truncated", "4321 (actionflow-bench) S 1 4321 4321 0 -1 4194560 2000 0 0 0 250", 0, true},
+		{"not a number", "4321 (x) S 1 4321 4321 0 -1 4194560 2000 0 0 0 25x 30 0", 0, true},
+		{"empty", "", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseStatCPU(tt.stat)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if got != tt.want {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPerRequest(t *testing.T) {
+	d := func(v time.Duration) *time.Duration { return &v }
+	tests := []struct {
+		name     string
+		from, to *time.Duration
+		n        int64
+		want     float64 // -1: nil
+	}{
+		{"typical", d(time.Second), d(3 * time.Second), 50_000, 40},
+		{"no start", nil, d(time.Second), 10, -1},
+		{"no end", d(time.Second), nil, 10, -1},
+		{"no requests", d(0), d(time.Second), 0, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := perRequest(tt.from, tt.to, tt.n)
+			if (got == nil) != (tt.want < 0) || got != nil && *got != tt.want {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestSummarize(t *testing.T) {
 	st := func(s int) *int { return &s }
 	tests := []struct {
@@ -93,16 +147,17 @@ func TestAppendRecordBody(t *testing.T) {
 }
 
 func TestPrintReport(t *testing.T) {
-	w2 := 0.5
+	w2, cpuW3 := 0.5, 0.2345
+	srv1, cli1, srv3 := 31.25, 18.04, 140.0
 	rss, anon := int64(150<<20), int64(90<<20)
 	rep := &report{
 		Config: reportConfig{Duration: "2s", Warmup: "500ms", Concurrency: 32, CPUs: 2, GoVersion: "go1.26"},
 		Results: []result{
-			{Name: "W1", Title: "create", RPS: 10000, P50ms: 1.5, P99ms: 9.25},
+			{Name: "W1", Title: "create", RPS: 10000, P50ms: 1.5, P99ms: 9.25, ServerCPUus: &srv1, ClientCPUus: &cli1},
 			{Name: "W3", Title: "create + async Lua", RPS: 8000, P50ms: 2, P99ms: 12, Errors: 3,
-				Drain: &drain{PerSec: 5123, QueueP99ms: 812, Unfinished: 7}},
+				Drain: &drain{PerSec: 5123, QueueP99ms: 812, Unfinished: 7}, ServerCPUus: &srv3},
 		},
-		Ratios:   ratios{W2W1: &w2},
+		Ratios:   ratios{W2W1: &w2, CPUW1W3: &cpuW3},
 		PeakRSS:  peakRSSes{Main: &rss, Durable: &rss},
 		PeakAnon: peakRSSes{Main: &anon},
 		Notes:    []string{"W5 skipped"},
@@ -115,12 +170,13 @@ func TestPrintReport(t *testing.T) {
 		line int
 		want string
 	}{
-		{"header", 1, "workload               req/s  p50ms  p99ms  errors"},
-		{"W1", 2, "W1 create              10000   1.50   9.25       0"},
-		{"W3 with drain", 3, "W3 create + async Lua   8000   2.00  12.00       3  drain=5123/s queue-p99=812ms unfinished=7"},
+		{"header", 1, "workload               req/s  p50ms  p99ms  errors  srv-us/req  cli-us/req"},
+		{"W1", 2, "W1 create              10000   1.50   9.25       0        31.2        18.0"},
+		{"W3 with drain", 3, "W3 create + async Lua   8000   2.00  12.00       3       140.0         n/a  drain=5123/s queue-p99=812ms unfinished=7"},
 		{"ratios", 4, "W2/W1=0.50  W3/W1=n/a"},
-		{"rss", 5, "server peak RSS: W1-W4 150 MB (anonymous 90 MB), W5 150 MB"},
-		{"notes", 6, "note: W5 skipped"},
+		{"cpu ratios", 5, "cpu W1/W2=n/a  W1/W3=0.23"},
+		{"rss", 6, "server peak RSS: W1-W4 150 MB (anonymous 90 MB), W5 150 MB"},
+		{"notes", 7, "note: W5 skipped"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,24 +188,33 @@ func TestPrintReport(t *testing.T) {
 }
 
 func TestRatiosOf(t *testing.T) {
+	us := func(v float64) *float64 { return &v }
 	tests := []struct {
-		name       string
-		results    []result
-		w2, w3     float64
-		hasW2, has bool
+		name                 string
+		results              []result
+		w2, w3, cpuW2, cpuW3 float64 // -1: nil
 	}{
-		{"both", []result{{Name: "W1", RPS: 100}, {Name: "W2", RPS: 50}, {Name: "W3", RPS: 25}}, 0.5, 0.25, true, true},
-		{"no W1", []result{{Name: "W2", RPS: 50}}, 0, 0, false, false},
-		{"W1 zero", []result{{Name: "W1"}, {Name: "W2", RPS: 50}}, 0, 0, false, false},
+		{"both", []result{
+			{Name: "W1", RPS: 100, ServerCPUus: us(30)},
+			{Name: "W2", RPS: 50, ServerCPUus: us(120)},
+			{Name: "W3", RPS: 25, ServerCPUus: us(150)},
+		}, 0.5, 0.25, 0.25, 0.2},
+		{"no W1", []result{{Name: "W2", RPS: 50, ServerCPUus: us(120)}}, -1, -1, -1, -1},
+		{"W1 zero", []result{{Name: "W1"}, {Name: "W2", RPS: 50}}, -1, -1, -1, -1},
+		{"no server CPU (--url)", []result{{Name: "W1", RPS: 100}, {Name: "W2", RPS: 50}}, 0.5, -1, -1, -1},
+		{"W2 without server CPU", []result{{Name: "W1", RPS: 100, ServerCPUus: us(30)}, {Name: "W2", RPS: 50}}, 0.5, -1, -1, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := ratiosOf(tt.results)
-			if (r.W2W1 != nil) != tt.hasW2 || (r.W3W1 != nil) != tt.has {
-				t.Fatalf("got %+v", r)
-			}
-			if tt.hasW2 && (*r.W2W1 != tt.w2 || *r.W3W1 != tt.w3) {
-				t.Fatalf("got %v %v, want %v %v", *r.W2W1, *r.W3W1, tt.w2, tt.w3)
+			for _, c := range []struct {
+				name string
+				got  *float64
+				want float64
+			}{{"W2/W1", r.W2W1, tt.w2}, {"W3/W1", r.W3W1, tt.w3}, {"cpu W1/W2", r.CPUW1W2, tt.cpuW2}, {"cpu W1/W3", r.CPUW1W3, tt.cpuW3}} {
+				if (c.got == nil) != (c.want < 0) || c.got != nil && *c.got != c.want {
+					t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+				}
 			}
 		})
 	}

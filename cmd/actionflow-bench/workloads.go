@@ -43,6 +43,11 @@ type result struct {
 	Seed       *seed    `json:"seed,omitempty"`
 	PeakRSS    *int64   `json:"serverPeakRSSBytes,omitempty"` // the server's VmHWM after the workload
 	Notes      []string `json:"notes,omitempty"`
+	// ServerCPUus and ClientCPUus are the CPU time (user + system) the server and the bench
+	// process used in the measured window per request counted, in µs; for W3 the window
+	// ends when the queued executions have finished. Nil when unknown.
+	ServerCPUus *float64 `json:"serverCPUMicrosPerRequest,omitempty"`
+	ClientCPUus *float64 `json:"clientCPUMicrosPerRequest,omitempty"`
 }
 
 // seed is how W4's records were made.
@@ -59,18 +64,20 @@ type session struct {
 	run      string // prefix of the names this run makes
 	root     string // root's token
 	member   string // the member user's token, for the load
+	pid      int    // the server's process when it is our child, else 0
 	progress io.Writer
 }
 
 // runWorkloads signs in at the server at base, makes a member user, and runs the named
-// workloads one after another, each in its own collections. rss, when not nil, reads the
-// server's peak RSS after each workload.
-func runWorkloads(ctx context.Context, base string, opts options, cred credentials, names []string, progress io.Writer, rss func() (int64, error)) ([]result, error) {
+// workloads one after another, each in its own collections. pid, when not 0, is the
+// server's process (our child): its peak RSS is read after each workload, and its CPU
+// time around each measured window.
+func runWorkloads(ctx context.Context, base string, opts options, cred credentials, names []string, progress io.Writer, pid int) ([]result, error) {
 	c, err := newClient(base, opts.Concurrency+4)
 	if err != nil {
 		return nil, err
 	}
-	s := &session{c: c, opts: opts, run: "bench" + randomSecret(3), progress: progress}
+	s := &session{c: c, opts: opts, run: "bench" + randomSecret(3), pid: pid, progress: progress}
 	if s.root, err = c.signIn(ctx, cred.Email, cred.Password); err != nil {
 		return nil, fmt.Errorf("sign in as root: %w", err)
 	}
@@ -88,8 +95,8 @@ func runWorkloads(ctx context.Context, base string, opts options, cred credentia
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", name, err)
 		}
-		if rss != nil {
-			if n, err := rss(); err == nil {
+		if pid != 0 {
+			if n, err := peakRSS(pid); err == nil {
 				r.PeakRSS = &n
 			}
 		}
@@ -122,7 +129,8 @@ func (s *session) workload(ctx context.Context, name string) (result, error) {
 }
 
 func (s *session) loadConfig() loadConfig {
-	return loadConfig{Warmup: s.opts.Warmup, Duration: s.opts.Duration, Concurrency: s.opts.Concurrency}
+	return loadConfig{Warmup: s.opts.Warmup, Duration: s.opts.Duration, Concurrency: s.opts.Concurrency,
+		CPU: func() cpuReading { return readCPU(s.pid) }}
 }
 
 // measured turns a load run into a result.
@@ -131,6 +139,8 @@ func measured(name, title string, lr loadResult) result {
 		Name: name, Title: title, Requests: lr.OK, RPS: lr.RPS(),
 		P50ms: ms(lr.Latency.Quantile(0.50)), P99ms: ms(lr.Latency.Quantile(0.99)),
 		Errors: lr.Errors, FirstError: lr.FirstError, Seconds: lr.Window.Seconds(),
+		ServerCPUus: perRequest(lr.CPUStart.Server, lr.CPUEnd.Server, lr.OK),
+		ClientCPUus: perRequest(lr.CPUStart.Client, lr.CPUEnd.Client, lr.OK),
 	}
 }
 
@@ -190,11 +200,16 @@ func (s *session) createWorkload(ctx context.Context, name, title, mode string) 
 		}
 	}
 	if mode == "async" {
-		d, err := s.drain(ctx, key, lr.End)
+		// The CPU time runs until the executions have finished, so that it includes the
+		// workers': W3's figures cover a request and its execution.
+		var cpuEnd cpuReading
+		d, err := s.drain(ctx, key, lr.End, func() { cpuEnd = readCPU(s.pid) })
 		if err != nil {
 			return r, fmt.Errorf("drain: %w", err)
 		}
 		r.Drain = d
+		r.ServerCPUus = perRequest(lr.CPUStart.Server, cpuEnd.Server, lr.OK)
+		r.ClientCPUus = perRequest(lr.CPUStart.Client, cpuEnd.Client, lr.OK)
 		if d.Unfinished > 0 {
 			r.Notes = append(r.Notes, fmt.Sprintf("%d executions not finished after %v", d.Unfinished, s.opts.DrainTimeout))
 		}
