@@ -233,7 +233,7 @@ type jsonReader struct {
 	b []byte
 	i int
 	// record: numbers become int64 or float64 as normalizeJSON makes them, and nesting is
-	// bounded by maxJSONDepth; otherwise numbers are json.Number.
+	// bounded by MaxJSONDepth; otherwise numbers are json.Number.
 	record bool
 	// scratch holds unescaped string bytes.
 	scratch []byte
@@ -261,7 +261,7 @@ func (r *jsonReader) end() bool {
 
 // value reads one value at a nesting depth (a record field's value is depth 0).
 func (r *jsonReader) value(depth int) (any, bool) {
-	if r.record && depth > maxJSONDepth || depth > maxDecodeDepth {
+	if r.record && depth > MaxJSONDepth || depth > maxDecodeDepth {
 		return nil, false
 	}
 	r.skipSpace()

@@ -113,7 +113,7 @@ func testCollection() *Collection {
 }
 
 func TestDecodeRecordMatchesSlowPath(t *testing.T) {
-	deep := strings.Repeat("[", maxJSONDepth+2) + strings.Repeat("]", maxJSONDepth+2)
+	deep := strings.Repeat("[", MaxJSONDepth+2) + strings.Repeat("]", MaxJSONDepth+2)
 	tests := []struct {
 		name string
 		in   string
@@ -129,7 +129,7 @@ func TestDecodeRecordMatchesSlowPath(t *testing.T) {
 		{"escaped key", `{"ti\u0074le":"x","\u00e9":1}`, true},
 		{"unknown fields", `{"zzz":1.25,"yyy":{"k":"v"}}`, true},
 		{"duplicate keys", `{"views":1,"views":2}`, true},
-		{"deep within bound", `{"meta":` + strings.Repeat("[", maxJSONDepth+1) + strings.Repeat("]", maxJSONDepth+1) + `}`, true},
+		{"deep within bound", `{"meta":` + strings.Repeat("[", MaxJSONDepth+1) + strings.Repeat("]", MaxJSONDepth+1) + `}`, true},
 		// Left to encoding/json.
 		{"too deep", `{"meta":` + deep + `}`, false},
 		{"number out of range top", `{"views":1e400}`, false},

@@ -228,6 +228,17 @@ func (d *Data) Create(tx *Tx, c *Collection, values map[string]any, w WriteOptio
 	return d.insert(tx, c, rec, w)
 }
 
+// CreateStored writes a new record from values already in stored form, which belong to
+// the record from then on: each value is of its field's type as Get returns it (int64,
+// float64, string, bool or nil; a date as a FormatTime string; a JSON field any of those
+// or map[string]any, Record and []any of them). Unlike Create it neither checks, converts
+// nor copies the values and sets no defaults; foreign keys, indexes and listeners are
+// handled as for any write. It is for a plugin's own records on a hot path: the workflow
+// engine writes an execution per run with it.
+func (d *Data) CreateStored(tx *Tx, c *Collection, rec Record, w WriteOptions) (Record, error) {
+	return d.insert(tx, c, rec, w)
+}
+
 func (d *Data) insert(tx *Tx, c *Collection, rec Record, w WriteOptions) (Record, error) {
 	if err := d.checkForeignKeys(tx, c, rec, nil); err != nil {
 		return nil, err
@@ -458,7 +469,7 @@ func (d *Data) Update(tx *Tx, c *Collection, sel Selector, values map[string]any
 		if err != nil {
 			return nil, err
 		}
-		rec, err := d.update(tx, c, id, prev, changes, w)
+		rec, err := d.update(tx, c, id, prev, changes, w, true)
 		if err != nil {
 			return nil, err
 		}
@@ -479,17 +490,31 @@ func (d *Data) UpdateRecord(tx *Tx, c *Collection, prev Record, values map[strin
 	if err != nil {
 		return nil, err
 	}
-	return d.update(tx, c, id, prev, changes, w)
+	return d.update(tx, c, id, prev, changes, w, true)
 }
 
-// update writes changes over record id, whose stored value is prev.
-func (d *Data) update(tx *Tx, c *Collection, id uint64, prev, changes Record, w WriteOptions) (Record, error) {
+// UpdateStored is UpdateRecord with changes in stored form, which belong to the record
+// from then on (see CreateStored): they are neither checked, converted nor copied.
+func (d *Data) UpdateStored(tx *Tx, c *Collection, prev, changes Record, w WriteOptions) (Record, error) {
+	id := idOf(prev)
+	if id == 0 {
+		return nil, fmt.Errorf("core: update %s: the previous record has no id", c.Name)
+	}
+	return d.update(tx, c, id, prev, changes, w, false)
+}
+
+// update writes changes over record id, whose stored value is prev. With clone, the
+// changes' values are copied first (Update writes the same changes to many records).
+func (d *Data) update(tx *Tx, c *Collection, id uint64, prev, changes Record, w WriteOptions, clone bool) (Record, error) {
 	rec := make(Record, len(prev)+len(changes))
 	for k, v := range prev {
 		rec[k] = v
 	}
 	for k, v := range changes {
-		rec[k] = cloneValue(v)
+		if clone {
+			v = cloneValue(v)
+		}
+		rec[k] = v
 	}
 	rec["updatedAt"] = FormatTime(time.Now())
 	if w.UserID > 0 {

@@ -3,10 +3,12 @@ package core_test
 import (
 	"context"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/actionflow/actionflow/core"
 	"github.com/actionflow/actionflow/core/coretest"
+	"github.com/actionflow/actionflow/core/query"
 )
 
 func TestUpdateRecord(t *testing.T) {
@@ -70,6 +72,85 @@ func TestUpdateRecord(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, reread) {
 				t.Errorf("returned %v, stored %v", got, reread)
+			}
+		})
+	}
+}
+
+// TestStoredWrites checks CreateStored and UpdateStored: values in stored form are written
+// as given, without copies, and the records they return are what Get reads back; foreign
+// keys and indexes are kept as by Create and UpdateRecord.
+func TestStoredWrites(t *testing.T) {
+	s := coretest.New(t, core.Config{})
+	s.Collection(`{"name":"tags","fields":[{"name":"name","type":"string"}]}`)
+	s.Collection(`{"name":"notes","fields":[{"name":"title","type":"string","index":true},{"name":"meta","type":"json"},
+		{"name":"tag","type":"belongsTo","target":"tags","foreignKey":"tagId"}]}`)
+	data := s.App.Data()
+	notes, err := data.Collection("notes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		create  core.Record
+		changes core.Record // nil: create only
+		wantErr bool
+	}{
+		{"create", core.Record{"title": "a", "meta": map[string]any{"n": int64(1), "list": []any{"x", 2.5, nil}}}, nil, false},
+		{"create and update", core.Record{"title": "a", "meta": map[string]any{"n": int64(1)}},
+			core.Record{"title": "b", "meta": map[string]any{"n": int64(2), "deep": map[string]any{"ok": true}}}, false},
+		{"missing foreign record on create", core.Record{"title": "a", "tagId": int64(99)}, nil, true},
+		{"missing foreign record on update", core.Record{"title": "a"}, core.Record{"tagId": int64(99)}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got, reread core.Record
+			err := s.App.Update(ctx, func(tx *core.Tx) error {
+				var err error
+				if got, err = data.CreateStored(tx, notes, tt.create, core.WriteOptions{}); err != nil {
+					return err
+				}
+				if tt.changes != nil {
+					if got, err = data.UpdateStored(tx, notes, got, tt.changes, core.WriteOptions{}); err != nil {
+						return err
+					}
+				}
+				reread, err = data.Get(tx, notes, uint64(got["id"].(int64)))
+				return err
+			})
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("error: %v, want one: %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			want := tt.create
+			if tt.changes != nil {
+				want = tt.changes
+			}
+			for k, v := range want {
+				if !reflect.DeepEqual(reread[k], v) {
+					t.Errorf("stored %s = %#v, want %#v", k, reread[k], v)
+				}
+			}
+			if !reflect.DeepEqual(got, reread) {
+				t.Errorf("returned %v, stored %v", got, reread)
+			}
+			if reflect.ValueOf(got["meta"]).UnsafePointer() != reflect.ValueOf(want["meta"]).UnsafePointer() {
+				t.Error("the json value was copied")
+			}
+			f, err := query.ParseFilterValue(map[string]any{"title": want["title"]}, data.QuerySchema(notes))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []uint64
+			err = s.App.View(ctx, func(tx *core.Tx) error {
+				ids, err = data.Select(tx, notes, core.Selector{Filter: f})
+				return err
+			})
+			if err != nil || !slices.Contains(ids, uint64(got["id"].(int64))) {
+				t.Errorf("title index: ids %v, err %v; want the record's id", ids, err)
 			}
 		})
 	}

@@ -22,9 +22,11 @@ const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
 const (
 	maxStringLen = 64 << 10 // string fields
 	maxTextLen   = 4 << 20  // text and json fields (the body limit usually comes first)
-	maxJSONDepth = 32
 	maxSafeInt   = 1<<53 - 1
 )
+
+// MaxJSONDepth is how deep a JSON field's value may nest.
+const MaxJSONDepth = 32
 
 // FormatTime renders t as stored.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
@@ -142,8 +144,8 @@ func toFloat(v any) (float64, error) {
 // normalizeJSON turns decoded JSON (with json.Number) into stored values: integral numbers
 // become int64, others float64. It bounds the depth.
 func normalizeJSON(v any, depth int) (any, error) {
-	if depth > maxJSONDepth {
-		return nil, fmt.Errorf("nested deeper than %d", maxJSONDepth)
+	if depth > MaxJSONDepth {
+		return nil, fmt.Errorf("nested deeper than %d", MaxJSONDepth)
 	}
 	switch x := v.(type) {
 	case json.Number:

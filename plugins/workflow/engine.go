@@ -318,7 +318,7 @@ func (e *Engine) Enqueue(tx *core.Tx, ev Event) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	rec, err := e.data.Create(tx, coll, values, core.WriteOptions{})
+	rec, err := e.data.CreateStored(tx, coll, values, core.WriteOptions{})
 	if err != nil {
 		return 0, fmt.Errorf("workflow: queue execution: %w", err)
 	}
@@ -372,7 +372,7 @@ func (e *Engine) RunSync(ctx context.Context, ev Event) (Outcome, error) {
 		if err != nil {
 			return err
 		}
-		if _, err := e.data.Create(tx, coll, values, core.WriteOptions{ID: exec.ID}); err != nil {
+		if _, err := e.data.CreateStored(tx, coll, values, core.WriteOptions{ID: exec.ID}); err != nil {
 			return err
 		}
 		return e.markExecuted(tx, ev.Workflow.ID)
@@ -456,7 +456,7 @@ func (e *Engine) saveLoadedExecution(tx *core.Tx, exec *Execution, prev core.Rec
 	if err != nil {
 		return nil, err
 	}
-	return e.data.UpdateRecord(tx, coll, prev, values, core.WriteOptions{})
+	return e.data.UpdateStored(tx, coll, prev, values, core.WriteOptions{})
 }
 
 // destroyExecution deletes an execution that ended with a status its workflow's

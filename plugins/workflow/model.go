@@ -262,10 +262,11 @@ func toValues(v any) (map[string]any, error) {
 	return m, nil
 }
 
-// execValues is toValues(x) without "id", built directly: an execution is written once or
-// twice per run, and the JSON round trip was a tenth of the CPU time of a sync workflow
-// request. Free-form values (context, output) are deep-copied, as the round trip did, since
-// the record layer normalises the values it is given in place.
+// execValues is toValues(x) without "id", built directly in the record layer's stored
+// form, for Data.CreateStored and UpdateStored: an execution is written once or twice per
+// run, and the JSON round trip, then the checks and copies of client values, were a tenth
+// of the CPU time of a sync workflow request. Free-form values (context, output) are
+// shared with x when already in stored form (see storedJSON).
 func execValues(x *Execution) (map[string]any, error) {
 	m := make(map[string]any, 16)
 	m["workflowId"] = int64(x.WorkflowID)
@@ -276,10 +277,10 @@ func execValues(x *Execution) (map[string]any, error) {
 		m["status"] = nil
 	}
 	var err error
-	if m["context"], err = copyJSON(x.Context); err != nil {
+	if m["context"], err = storedJSON(x.Context); err != nil {
 		return nil, err
 	}
-	if m["output"], err = copyJSON(x.Output); err != nil {
+	if m["output"], err = storedJSON(x.Output); err != nil {
 		return nil, err
 	}
 	if x.Error != nil {
@@ -328,6 +329,54 @@ func execValues(x *Execution) (map[string]any, error) {
 		}
 	}
 	return m, nil
+}
+
+// storedJSON is v in the stored form of a JSON field: v itself when it is already made of
+// nil, string, bool, int64, float64, map[string]any and []any only (an execution's
+// context is records, its output FromLua's values; the record layer never changes a
+// stored value), else a normalised deep copy. Like the record layer it refuses values
+// nested deeper than core.MaxJSONDepth.
+func storedJSON(v any) (any, error) {
+	switch x := v.(type) {
+	case map[string]any:
+		if x == nil {
+			return nil, nil
+		}
+	case []any:
+		if x == nil {
+			return nil, nil
+		}
+	}
+	ok, err := isStoredJSON(v, 0)
+	if err != nil || ok {
+		return v, err
+	}
+	return copyJSON(v)
+}
+
+func isStoredJSON(v any, depth int) (bool, error) {
+	if depth > core.MaxJSONDepth {
+		return false, fmt.Errorf("workflow: value nested deeper than %d", core.MaxJSONDepth)
+	}
+	switch x := v.(type) {
+	case nil, string, bool, int64, float64:
+		return true, nil
+	case map[string]any:
+		for _, e := range x {
+			if ok, err := isStoredJSON(e, depth+1); !ok || err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	case []any:
+		for _, e := range x {
+			if ok, err := isStoredJSON(e, depth+1); !ok || err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	}
+	return false, nil
 }
 
 // copyJSON deep-copies a JSON-like value (maps, slices, strings, numbers, booleans, nil);

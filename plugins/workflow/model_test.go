@@ -109,3 +109,53 @@ func TestExecFromRecord(t *testing.T) {
 		})
 	}
 }
+
+// TestStoredJSON checks that a value already in stored form is shared, not copied, that
+// anything else is normalised into a copy, and that nesting beyond the record layer's
+// limit is refused.
+func TestStoredJSON(t *testing.T) {
+	nested := func(n int) any {
+		var v any = "leaf"
+		for range n {
+			v = []any{v}
+		}
+		return v
+	}
+	shared := map[string]any{"id": int64(1), "n": 2.5, "tags": []any{"a", true, nil}, "user": map[string]any{"email": "x"}}
+	tests := []struct {
+		name    string
+		in      any
+		want    any
+		shared  bool
+		wantErr bool
+	}{
+		{"stored map is shared", shared, shared, true, false},
+		{"scalar", "s", "s", false, false},
+		{"nil map is null", map[string]any(nil), nil, false, false},
+		{"nil slice is null", []any(nil), nil, false, false},
+		{"go ints are copied as int64", map[string]any{"values": []int{1, 2}}, map[string]any{"values": []any{int64(1), int64(2)}}, false, false},
+		{"json numbers are normalised", map[string]any{"n": json.Number("3"), "f": json.Number("1.5")}, map[string]any{"n": int64(3), "f": 1.5}, false, false},
+		{"nested to the limit", nested(core.MaxJSONDepth), nested(core.MaxJSONDepth), false, false},
+		{"nested beyond the limit", nested(core.MaxJSONDepth + 1), nil, false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := storedJSON(tc.in)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("error %v, want one: %v", err, tc.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got %#v, want %#v", got, tc.want)
+			}
+			if m, ok := got.(map[string]any); ok {
+				same := reflect.ValueOf(m).UnsafePointer() == reflect.ValueOf(tc.in).UnsafePointer()
+				if same != tc.shared {
+					t.Fatalf("shared: %v, want %v", same, tc.shared)
+				}
+			}
+		})
+	}
+}
