@@ -31,6 +31,9 @@ type Config struct {
 	InMemory bool
 	// SyncWrites makes every commit wait for fsync (durable mode).
 	SyncWrites bool
+	// ValueThreshold is the store's: records of at least this many bytes go to badger's
+	// value log (0: store.DefaultValueThreshold; see store.Options.ValueThreshold).
+	ValueThreshold int
 
 	// RootEmail and RootPassword make the root user on first start (default email
 	// root@actionflow.local; an empty password is generated, see App.GeneratedRootPassword).
@@ -152,7 +155,8 @@ func New(cfg Config, opts ...Option) (*App, error) {
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.store = o.store
 	if a.store == nil {
-		s, err := store.OpenBadger(store.Options{Dir: cfg.DataDir, InMemory: cfg.InMemory, SyncWrites: cfg.SyncWrites, Logger: cfg.Logger})
+		s, err := store.OpenBadger(store.Options{Dir: cfg.DataDir, InMemory: cfg.InMemory, SyncWrites: cfg.SyncWrites,
+			ValueThreshold: cfg.ValueThreshold, Logger: cfg.Logger})
 		if err != nil {
 			return nil, fmt.Errorf("core: %w", err)
 		}

@@ -27,13 +27,31 @@ type Options struct {
 	Logger *slog.Logger
 	// Retries is how many times a conflicting Update is run again (default 32).
 	Retries int
+	// ValueThreshold: values of at least this many bytes are kept in badger's value log,
+	// the LSM tree holding only a pointer (0: DefaultValueThreshold, which keeps nearly
+	// everything in the tree). Below about 1 KB, workflow executions go to the value log,
+	// which spares compaction their bytes (far faster under workflow load) but keeps the
+	// value log mapped in memory: it stays resident as it grows. At most
+	// DefaultValueThreshold.
+	ValueThreshold int
+	// ValueLogFileSize is the size of one value-log file (0: 64 MiB; at least 1 MiB).
+	ValueLogFileSize int64
+	// GCInterval is how often value-log garbage (values overwritten or deleted) is
+	// collected (0: every minute; negative: never, RunGC then does it).
+	GCInterval time.Duration
 }
+
+// DefaultValueThreshold is the default and largest Options.ValueThreshold: badger wants it
+// below 15 % of a memtable.
+const DefaultValueThreshold = 256 << 10
 
 // Badger is the embedded store.
 type Badger struct {
 	db      *badger.DB
 	retries int
 	sync    *syncer // nil unless SyncWrites
+	stopGC  func()  // ends collectGarbage; nil when it does not run
+	gcDone  chan struct{}
 
 	mu   sync.Mutex
 	seqs map[string]*badger.Sequence
@@ -58,6 +76,19 @@ const sequenceBandwidth = 1000
 // size of raw JSON records), which needs a block cache for the decompressed blocks; a
 // small one does.
 func OpenBadger(o Options) (*Badger, error) {
+	threshold, vlogSize := o.ValueThreshold, o.ValueLogFileSize
+	if threshold == 0 {
+		threshold = DefaultValueThreshold
+	}
+	if threshold < 0 || threshold > DefaultValueThreshold {
+		return nil, fmt.Errorf("store: value threshold %d out of range (1 to %d bytes)", threshold, DefaultValueThreshold)
+	}
+	if vlogSize == 0 {
+		vlogSize = 64 << 20
+	}
+	if vlogSize < 1<<20 {
+		return nil, fmt.Errorf("store: value log file size %d below 1 MiB", vlogSize)
+	}
 	opts := badger.DefaultOptions(o.Dir).
 		WithInMemory(o.InMemory).
 		// Durability comes from the group commit below, not from badger's per-write sync,
@@ -66,8 +97,7 @@ func OpenBadger(o Options) (*Badger, error) {
 		WithMemTableSize(2 << 20).
 		WithNumMemtables(2).
 		WithBaseTableSize(512 << 10).
-		// Values above this go to the value log; badger wants it below 15% of a memtable.
-		WithValueThreshold(256 << 10).
+		WithValueThreshold(int64(threshold)).
 		WithCompression(options.Snappy).
 		WithBlockCacheSize(4 << 20).
 		WithIndexCacheSize(8 << 20).
@@ -78,7 +108,7 @@ func OpenBadger(o Options) (*Badger, error) {
 		// actionflow-bench) for about 10 MB more RSS.
 		WithNumLevelZeroTables(5).
 		WithNumLevelZeroTablesStall(14).
-		WithValueLogFileSize(64 << 20).
+		WithValueLogFileSize(vlogSize).
 		WithNumGoroutines(2).
 		WithLogger(badgerLogger{o.Logger})
 	// Every level's tables the size of level 1's: a compaction's table builders hold whole
@@ -99,7 +129,35 @@ func OpenBadger(o Options) (*Badger, error) {
 	if o.SyncWrites && !o.InMemory {
 		b.sync = newSyncer(db, o.Dir)
 	}
+	if !o.InMemory && o.GCInterval >= 0 {
+		every := o.GCInterval
+		if every == 0 {
+			every = time.Minute
+		}
+		b.collectGarbage(every, o.Logger)
+	}
 	return b, nil
+}
+
+// collectGarbage runs RunGC every interval until Close.
+func (b *Badger) collectGarbage(every time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	b.stopGC, b.gcDone = cancel, make(chan struct{})
+	go func() {
+		defer close(b.gcDone)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			if err := b.RunGC(ctx); err != nil && log != nil {
+				log.Warn("value log garbage collection failed", "err", err)
+			}
+		}
+	}()
 }
 
 // OpenMemory opens an in-memory store, for tests.
@@ -158,6 +216,10 @@ func (b *Badger) NextID(name string) (uint64, error) {
 
 // Close implements Store: it releases the leased sequence ranges and closes badger.
 func (b *Badger) Close() error {
+	if b.stopGC != nil {
+		b.stopGC()
+		<-b.gcDone
+	}
 	b.mu.Lock()
 	var errs []error
 	for name, s := range b.seqs {

@@ -2,11 +2,15 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
+	"time"
 )
 
 func openTest(t *testing.T) *Badger {
@@ -375,4 +379,134 @@ func TestTransactionSize(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestOptionsValidation(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    Options
+		wantErr bool
+	}{
+		{"defaults", Options{}, false},
+		{"small value threshold", Options{ValueThreshold: 512}, false},
+		{"largest value threshold", Options{ValueThreshold: DefaultValueThreshold}, false},
+		{"value threshold too large", Options{ValueThreshold: DefaultValueThreshold + 1}, true},
+		{"negative value threshold", Options{ValueThreshold: -1}, true},
+		{"value log files too small", Options{ValueLogFileSize: 1 << 19}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.Dir = t.TempDir()
+			s, err := OpenBadger(tt.opts)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("error %v, want one: %v", err, tt.wantErr)
+			}
+			if s != nil {
+				if err := s.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestValueLogGC checks that values kept in the value log (above ValueThreshold) and then
+// deleted are collected, by RunGC and every GCInterval: the value-log files shrink.
+func TestValueLogGC(t *testing.T) {
+	tests := []struct {
+		name     string
+		interval time.Duration // -1: RunGC is called
+	}{
+		{"RunGC", -1},
+		{"every interval", 20 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { testValueLogGC(t, tt.interval) })
+	}
+}
+
+func testValueLogGC(t *testing.T, interval time.Duration) {
+	dir := t.TempDir()
+	opts := Options{Dir: dir, ValueThreshold: 64, ValueLogFileSize: 1 << 20, GCInterval: interval}
+	s, err := OpenBadger(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// reopen flushes the memtable into a level-0 table.
+	reopen := func() {
+		t.Helper()
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if s, err = OpenBadger(opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(from, to int, value []byte) {
+		t.Helper()
+		err := s.Update(func(tx Txn) error {
+			for j := from; j < to; j++ {
+				k := []byte(fmt.Sprintf("k/%04d", j))
+				if value == nil {
+					if err := tx.Delete(k); err != nil {
+						return err
+					}
+				} else if err := tx.Set(k, value); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Six level-0 tables, five of values (6.4 MB in 1 MiB value-log files) and one of
+	// their deletes: one more than a compaction into level 1 waits for, so that Flatten
+	// makes it. The compaction notes what the deletes made garbage, which the collection
+	// reads.
+	value := bytes.Repeat([]byte("v"), 16<<10)
+	for i := range 5 {
+		write(i*80, i*80+80, value)
+		reopen()
+	}
+	write(0, 400, nil)
+	reopen()
+	defer func() { _ = s.Close() }()
+	if err := s.db.Flatten(1); err != nil {
+		t.Fatal(err)
+	}
+	const written = 400 * 16 << 10
+	if interval < 0 {
+		if err := s.RunGC(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		after := vlogBytes(t, dir)
+		if after < written/2 {
+			return
+		}
+		if interval < 0 || time.Now().After(deadline) {
+			t.Fatalf("value log still %d bytes after the collection; want less than half of the %d written", after, written)
+		}
+	}
+}
+
+// vlogBytes is the size of the value-log files in dir.
+func vlogBytes(t *testing.T, dir string) int64 {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.vlog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += fi.Size()
+	}
+	return total
 }

@@ -106,7 +106,8 @@ func runOnServer(ctx context.Context, opts options, durable bool, names []string
 		rs, err = runWorkloads(ctx, base, opts, credentials{Email: opts.RootEmail, Password: opts.RootPassword}, names, stderr, 0)
 		return rs, nil, nil, err
 	}
-	cfg := serverConfig{Durable: durable, RootPassword: randomSecret(12), CPUProfile: opts.CPUProfile, MemProfile: opts.MemProfile, Stderr: stderr}
+	cfg := serverConfig{Durable: durable, RootPassword: randomSecret(12), CPUProfile: opts.CPUProfile, MemProfile: opts.MemProfile,
+		ValueThreshold: opts.ValueThresh, Stderr: stderr}
 	if durable {
 		cfg.CPUProfile, cfg.MemProfile = suffixed(cfg.CPUProfile, ".w5"), suffixed(cfg.MemProfile, ".w5")
 	}

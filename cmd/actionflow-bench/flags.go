@@ -60,6 +60,7 @@ type options struct {
 	DrainTimeout time.Duration
 	CPUProfile   string
 	MemProfile   string
+	ValueThresh  int
 }
 
 // allWorkloads returns the workload names in the order they run.
@@ -101,6 +102,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.JSONPath, "json", "", "also write the results as JSON to this file")
 	fs.DurationVar(&o.DrainTimeout, "drain-timeout", defaultDrainTimeout, "W3: longest wait for the queued executions to finish after the load (20s with --quick)")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the W1-W4 server's CPU profile to this file (and the W5 server's to FILE.w5)")
+	fs.IntVar(&o.ValueThresh, "value-threshold", 0, "the servers' --value-threshold (0: its default); not with --url")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write the W1-W4 server's live heap at shutdown to this file (and the W5 server's to FILE.w5)")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
@@ -145,6 +147,8 @@ func (o *options) validate() error {
 		return errors.New("--drain-timeout must be positive")
 	case o.URLDurable != "" && o.URL == "":
 		return errors.New("--url-durable needs --url")
+	case o.ValueThresh != 0 && o.URL != "":
+		return errors.New("--value-threshold sets up the servers the bench starts, not one at --url")
 	}
 	for _, u := range []struct{ name, val string }{{"url", o.URL}, {"url-durable", o.URLDurable}} {
 		if u.val == "" {

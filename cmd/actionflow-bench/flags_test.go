@@ -68,6 +68,12 @@ func TestParseFlags(t *testing.T) {
 		{name: "url without scheme", args: []string{"--url", "127.0.0.1:13000", "--root-password", "x"}, wantErr: "--url"},
 		{name: "url with path", args: []string{"--url", "http://127.0.0.1:13000/api", "--root-password", "x"}, wantErr: "without path"},
 		{name: "durable url alone", args: []string{"--url-durable", "http://127.0.0.1:13001"}, wantErr: "needs --url"},
+		{name: "value threshold", args: []string{"--value-threshold", "512"}, check: func(t *testing.T, o options) {
+			if o.ValueThresh != 512 {
+				t.Errorf("ValueThresh = %d, want 512", o.ValueThresh)
+			}
+		}},
+		{name: "value threshold with url", args: []string{"--value-threshold", "512", "--url", "http://127.0.0.1:13000", "--root-password", "x"}, wantErr: "not one at --url"},
 		{name: "positional argument", args: []string{"W1"}, wantErr: "unexpected argument"},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "not defined"},
 		{name: "bad duration", args: []string{"--duration", "soon"}, wantErr: "invalid value"},

@@ -30,12 +30,13 @@ import (
 
 // The environment of the server child process.
 const (
-	envServe        = "ACTIONFLOW_BENCH_SERVE"         // "1": run as the server
-	envData         = "ACTIONFLOW_BENCH_DATA"          // data directory
-	envDurable      = "ACTIONFLOW_BENCH_DURABLE"       // "1": fsync on commit
-	envRootPassword = "ACTIONFLOW_BENCH_ROOT_PASSWORD" // root's password
-	envCPUProfile   = "ACTIONFLOW_BENCH_CPUPROFILE"    // file for a CPU profile, optional
-	envMemProfile   = "ACTIONFLOW_BENCH_MEMPROFILE"    // file for a heap profile at shutdown, optional
+	envServe        = "ACTIONFLOW_BENCH_SERVE"           // "1": run as the server
+	envData         = "ACTIONFLOW_BENCH_DATA"            // data directory
+	envDurable      = "ACTIONFLOW_BENCH_DURABLE"         // "1": fsync on commit
+	envRootPassword = "ACTIONFLOW_BENCH_ROOT_PASSWORD"   // root's password
+	envCPUProfile   = "ACTIONFLOW_BENCH_CPUPROFILE"      // file for a CPU profile, optional
+	envMemProfile   = "ACTIONFLOW_BENCH_MEMPROFILE"      // file for a heap profile at shutdown, optional
+	envValueThresh  = "ACTIONFLOW_BENCH_VALUE_THRESHOLD" // the store's value threshold, optional
 
 	// readyPrefix starts the line the child prints on stdout once it listens.
 	readyPrefix = "actionflow-bench listening on "
@@ -64,13 +65,21 @@ func serveChild(getenv func(string) string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(fmt.Errorf("listen: %w", err))
 	}
-	app, err := newServerApp(core.Config{
+	cfg := core.Config{
 		Addr:         ln.Addr().String(),
 		DataDir:      getenv(envData),
 		RootPassword: getenv(envRootPassword),
 		SyncWrites:   getenv(envDurable) == "1",
 		Logger:       log,
-	})
+	}
+	if v := getenv(envValueThresh); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fail(fmt.Errorf("%s: %w", envValueThresh, err))
+		}
+		cfg.ValueThreshold = n
+	}
+	app, err := newServerApp(cfg)
 	if err != nil {
 		_ = ln.Close()
 		return fail(err)
@@ -153,11 +162,12 @@ type server struct {
 
 // serverConfig says how to start a server child.
 type serverConfig struct {
-	Durable      bool
-	RootPassword string
-	CPUProfile   string
-	MemProfile   string
-	Stderr       io.Writer
+	Durable        bool
+	RootPassword   string
+	CPUProfile     string
+	MemProfile     string
+	ValueThreshold int // 0: the store's default
+	Stderr         io.Writer
 }
 
 // startServer re-executes this binary as a server on a fresh temporary directory and
@@ -178,7 +188,8 @@ func startServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(),
 		envServe+"=1", envData+"="+dir, envDurable+"="+durable,
-		envRootPassword+"="+cfg.RootPassword, envCPUProfile+"="+cfg.CPUProfile, envMemProfile+"="+cfg.MemProfile)
+		envRootPassword+"="+cfg.RootPassword, envCPUProfile+"="+cfg.CPUProfile, envMemProfile+"="+cfg.MemProfile,
+		envValueThresh+"="+strconv.Itoa(cfg.ValueThreshold))
 	logs := &lineLimiter{w: cfg.Stderr, max: serverLogLines}
 	cmd.Stderr = logs
 	setParentDeathSignal(cmd)

@@ -237,6 +237,7 @@ func TestServeHelpAndBadFlags(t *testing.T) {
 		{"serve help", []string{"serve", "--help"}, 0, "-root-password"},
 		{"bad flag", []string{"serve", "--nope"}, 2, "nope"},
 		{"bad log level", []string{"serve", "--log-level", "loud"}, 2, "log-level"},
+		{"value threshold out of range", []string{"serve", "--value-threshold", "300000"}, 1, "value threshold 300000 out of range"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
