@@ -22,6 +22,9 @@ type drain struct {
 	RunP50ms   float64 `json:"runP50ms"` // finishedAt - startedAt
 	RunP99ms   float64 `json:"runP99ms"`
 	WaitSec    float64 `json:"waitAfterLoadSec"` // from the end of the load until all were final
+	// Backlog is how many executions queued before the measured window started in it:
+	// their runs are in the window's CPU time, their requests are not among its requests.
+	Backlog int `json:"backlogAtWindowStart"`
 }
 
 // drain waits until the executions of the workflow key are all final (or DrainTimeout
@@ -30,8 +33,8 @@ type drain struct {
 // running ones), so that polling does not slow the workers it measures. atQuiet is
 // called each time the executions look final (or the wait expires), before they are
 // listed, which is work of its own for the server; the last call is at the end of the
-// drain.
-func (s *session) drain(ctx context.Context, key string, loadEnd time.Time, atQuiet func()) (*drain, error) {
+// drain. windowStart is the start of the measured window (for drain.Backlog).
+func (s *session) drain(ctx context.Context, key string, windowStart, loadEnd time.Time, atQuiet func()) (*drain, error) {
 	s.logf("W3: waiting for the queued executions to finish (at most %v)", s.opts.DrainTimeout)
 	deadline := time.Now().Add(s.opts.DrainTimeout)
 	newest, err := s.newest(ctx, key)
@@ -51,7 +54,7 @@ func (s *session) drain(ctx context.Context, key string, loadEnd time.Time, atQu
 			if err != nil {
 				return nil, err
 			}
-			d := summarize(execs)
+			d := summarize(execs, windowStart)
 			if d.Unfinished == 0 || expired {
 				d.WaitSec = at.Sub(loadEnd).Seconds()
 				if d.Failed > 0 {
@@ -151,7 +154,7 @@ func (s *session) executions(ctx context.Context, key string) ([]execution, erro
 
 // summarize counts the executions and computes the drain rate and the queue delays from
 // their timestamps.
-func summarize(execs []execution) *drain {
+func summarize(execs []execution, windowStart time.Time) *drain {
 	d := &drain{Executions: len(execs)}
 	var first, last time.Time
 	var queue, run []time.Duration
@@ -175,6 +178,9 @@ func summarize(execs []execution) *drain {
 		}
 		if okC && okS {
 			queue = append(queue, started.Sub(created))
+			if created.Before(windowStart) && !started.Before(windowStart) {
+				d.Backlog++
+			}
 		}
 		if okS && okF {
 			run = append(run, finished.Sub(started))

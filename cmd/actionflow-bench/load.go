@@ -31,6 +31,7 @@ type loadResult struct {
 	Latency    *histogram    // every request started in the measured window
 	FirstError string        // a sample error, for diagnosis
 	Start, End time.Time     // the whole run, warm-up included
+	WarmEnd    time.Time     // the start of the measured window
 	CPUStart   cpuReading    // at the start of the measured window (with cfg.CPU)
 	CPUEnd     cpuReading    // at its end (with cfg.CPU)
 }
@@ -78,7 +79,7 @@ func (c *client) load(ctx context.Context, cfg loadConfig, newFiller func(worker
 		})
 	}
 	wg.Wait()
-	res := loadResult{Latency: newHistogram(), Start: start, End: time.Now(), CPUStart: cpuStart, CPUEnd: cpuEnd}
+	res := loadResult{Latency: newHistogram(), Start: start, End: time.Now(), WarmEnd: warmEnd, CPUStart: cpuStart, CPUEnd: cpuEnd}
 	for i := range workers {
 		w := &workers[i]
 		res.OK += w.ok

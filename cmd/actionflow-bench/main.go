@@ -37,7 +37,8 @@
 // run including the warm-up. Requests/s is the 2xx answers completed in the measured
 // window divided by its length. The CPU times per request are the CPU time used in the
 // measured window divided by that count (for W3 until its queued executions have
-// finished, so it covers a request and its execution), "n/a" when unreadable (the server
+// finished, so it covers a request and its execution; the executions queued in the
+// warm-up and run in the window count with the requests), "n/a" when unreadable (the server
 // with --url, or no /proc). Traffic goes to 127.0.0.1 or the --url given, nowhere else.
 //
 // --cpuprofile FILE makes the W1-W4 server write a CPU profile of its whole life to FILE

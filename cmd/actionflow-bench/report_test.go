@@ -90,6 +90,7 @@ func TestPerRequest(t *testing.T) {
 
 func TestSummarize(t *testing.T) {
 	st := func(s int) *int { return &s }
+	window := time.Date(2026, 1, 1, 0, 0, 0, 300_000_000, time.UTC) // the measured window starts at .300
 	tests := []struct {
 		name  string
 		execs []execution
@@ -100,6 +101,11 @@ func TestSummarize(t *testing.T) {
 			{ID: 1, Status: st(1), CreatedAt: "2026-01-01T00:00:00.000Z", StartedAt: "2026-01-01T00:00:00.010Z", FinishedAt: "2026-01-01T00:00:00.011Z"},
 			{ID: 2, Status: st(1), CreatedAt: "2026-01-01T00:00:00.500Z", StartedAt: "2026-01-01T00:00:00.600Z", FinishedAt: "2026-01-01T00:00:01.000Z"},
 		}, drain{Executions: 2, Finished: 2, PerSec: 2, SpanSec: 1, QueueP50ms: 10, QueueP99ms: 100, RunP50ms: 1, RunP99ms: 400}},
+		{"backlog: queued before the window, started in it", []execution{
+			{ID: 1, Status: st(1), CreatedAt: "2026-01-01T00:00:00.000Z", StartedAt: "2026-01-01T00:00:00.100Z", FinishedAt: "2026-01-01T00:00:00.200Z"},
+			{ID: 2, Status: st(1), CreatedAt: "2026-01-01T00:00:00.200Z", StartedAt: "2026-01-01T00:00:00.300Z", FinishedAt: "2026-01-01T00:00:00.400Z"},
+			{ID: 3, Status: st(1), CreatedAt: "2026-01-01T00:00:00.350Z", StartedAt: "2026-01-01T00:00:00.400Z", FinishedAt: "2026-01-01T00:00:00.500Z"},
+		}, drain{Executions: 3, Finished: 3, PerSec: 6, SpanSec: 0.5, QueueP50ms: 100, QueueP99ms: 100, RunP50ms: 100, RunP99ms: 100, Backlog: 1}},
 		{"unfinished and failed", []execution{
 			{ID: 1, Status: st(-2), CreatedAt: "2026-01-01T00:00:00.000Z", StartedAt: "2026-01-01T00:00:00.000Z", FinishedAt: "2026-01-01T00:00:00.500Z"},
 			{ID: 2, Status: st(0), CreatedAt: "2026-01-01T00:00:00.100Z", StartedAt: "2026-01-01T00:00:00.200Z"},
@@ -111,7 +117,7 @@ func TestSummarize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := summarize(tt.execs); *got != tt.want {
+			if got := summarize(tt.execs, window); *got != tt.want {
 				t.Fatalf("got  %+v\nwant %+v", *got, tt.want)
 			}
 		})

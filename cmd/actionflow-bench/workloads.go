@@ -203,13 +203,16 @@ func (s *session) createWorkload(ctx context.Context, name, title, mode string) 
 		// The CPU time runs until the executions have finished, so that it includes the
 		// workers': W3's figures cover a request and its execution.
 		var cpuEnd cpuReading
-		d, err := s.drain(ctx, key, lr.End, func() { cpuEnd = readCPU(s.pid) })
+		d, err := s.drain(ctx, key, lr.WarmEnd, lr.End, func() { cpuEnd = readCPU(s.pid) })
 		if err != nil {
 			return r, fmt.Errorf("drain: %w", err)
 		}
 		r.Drain = d
-		r.ServerCPUus = perRequest(lr.CPUStart.Server, cpuEnd.Server, lr.OK)
-		r.ClientCPUus = perRequest(lr.CPUStart.Client, cpuEnd.Client, lr.OK)
+		// The executions queued in the warm-up and run in the window count as requests:
+		// their runs are in the window's CPU time.
+		n := lr.OK + int64(d.Backlog)
+		r.ServerCPUus = perRequest(lr.CPUStart.Server, cpuEnd.Server, n)
+		r.ClientCPUus = perRequest(lr.CPUStart.Client, cpuEnd.Client, n)
 		if d.Unfinished > 0 {
 			r.Notes = append(r.Notes, fmt.Sprintf("%d executions not finished after %v", d.Unfinished, s.opts.DrainTimeout))
 		}
