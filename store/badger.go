@@ -12,6 +12,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
+	"github.com/klauspost/compress/snappy"
 )
 
 // Options configures a badger store.
@@ -268,12 +269,46 @@ func mapErr(err error) error {
 
 type badgerTxn struct{ t *badger.Txn }
 
+// Values of at least compressMin bytes are stored Snappy-compressed when that saves at
+// least an eighth, marked by metaSnappy in the entry's user meta byte; any other value
+// (and every value written before this existed) is stored as given. Compression halves a
+// workflow execution's record (about 800 bytes of JSON), and with it what memtables,
+// flushes and compactions (or the value log) carry of it; small records stay as they are.
+const (
+	compressMin      = 256
+	metaSnappy  byte = 1
+)
+
+// entry is the badger entry that stores value under key.
+func entry(key, value []byte) *badger.Entry {
+	if len(value) >= compressMin {
+		if c := snappy.Encode(nil, value); len(c) <= len(value)-len(value)/8 {
+			return badger.NewEntry(key, c).WithMeta(metaSnappy)
+		}
+	}
+	return badger.NewEntry(key, value)
+}
+
+// value is a copy of an item's value as it was given to Set.
+func value(item *badger.Item) ([]byte, error) {
+	if item.UserMeta()&metaSnappy == 0 {
+		return item.ValueCopy(nil)
+	}
+	var out []byte
+	err := item.Value(func(v []byte) error {
+		var err error
+		out, err = snappy.Decode(nil, v)
+		return err
+	})
+	return out, err
+}
+
 func (t *badgerTxn) Get(key []byte) ([]byte, error) {
 	item, err := t.t.Get(key)
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	v, err := item.ValueCopy(nil)
+	v, err := value(item)
 	if err != nil {
 		return nil, fmt.Errorf("store: read %q: %w", key, err)
 	}
@@ -292,11 +327,11 @@ func (t *badgerTxn) Has(key []byte) (bool, error) {
 }
 
 func (t *badgerTxn) Set(key, value []byte) error {
-	return mapErr(t.t.Set(key, value))
+	return mapErr(t.t.SetEntry(entry(key, value)))
 }
 
 func (t *badgerTxn) SetTTL(key, value []byte, ttl time.Duration) error {
-	return mapErr(t.t.SetEntry(badger.NewEntry(key, value).WithTTL(ttl)))
+	return mapErr(t.t.SetEntry(entry(key, value).WithTTL(ttl)))
 }
 
 func (t *badgerTxn) Delete(key []byte) error {
@@ -327,7 +362,7 @@ func (t *badgerTxn) Scan(prefix []byte, opts ScanOptions, fn func(key, value []b
 		var val []byte
 		if !opts.KeysOnly {
 			var err error
-			if val, err = item.ValueCopy(nil); err != nil {
+			if val, err = value(item); err != nil {
 				return fmt.Errorf("store: read %q: %w", key, err)
 			}
 		}

@@ -25,6 +25,9 @@ import (
 //	's' + bytes     string, with 0x00 escaped as 0x00 0xFF, ended by 0x00 0x01
 //
 // Null values, JSON values and values of other types are not indexed.
+//
+// A value of 256 bytes or more may be stored Snappy-compressed, marked in badger's user
+// meta byte (see entry in badger.go); Get and Scan return it as it was set.
 
 // SequenceKey is the key of a named sequence.
 func SequenceKey(name string) []byte { return join("s/", name) }

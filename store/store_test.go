@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 )
 
 func openTest(t *testing.T) *Badger {
@@ -465,7 +468,8 @@ func testValueLogGC(t *testing.T, interval time.Duration) {
 	// their deletes: one more than a compaction into level 1 waits for, so that Flatten
 	// makes it. The compaction notes what the deletes made garbage, which the collection
 	// reads.
-	value := bytes.Repeat([]byte("v"), 16<<10)
+	value := make([]byte, 16<<10) // random, so that it is stored uncompressed
+	_, _ = rand.NewChaCha8([32]byte{1}).Read(value)
 	for i := range 5 {
 		write(i*80, i*80+80, value)
 		reopen()
@@ -509,4 +513,71 @@ func vlogBytes(t *testing.T, dir string) int64 {
 		total += fi.Size()
 	}
 	return total
+}
+
+// TestValueCompression checks that values come back as they were set, whether they were
+// stored compressed or not, through Get and Scan, and that values written raw (before
+// compression existed) still read back.
+func TestValueCompression(t *testing.T) {
+	s := openTest(t)
+	random := make([]byte, 1000)
+	_, _ = rand.NewChaCha8([32]byte{2}).Read(random)
+	json := bytes.Repeat([]byte(`{"createdAt":"2026-01-01T00:00:00.000Z","title":"x"},`), 20)
+	tests := []struct {
+		name       string
+		value      []byte
+		compressed bool
+	}{
+		{"empty", []byte{}, false},
+		{"small", []byte(`{"id":1}`), false},
+		{"just below the minimum", json[:compressMin-1], false},
+		{"compressible", json, true},
+		{"incompressible", random, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := []byte(fmt.Sprintf("c/%d", i))
+			if err := s.Update(func(tx Txn) error { return tx.Set(key, tt.value) }); err != nil {
+				t.Fatal(err)
+			}
+			var got, scanned []byte
+			var meta byte
+			err := s.View(func(tx Txn) error {
+				var err error
+				if got, err = tx.Get(key); err != nil {
+					return err
+				}
+				item, err := tx.(*badgerTxn).t.Get(key)
+				if err != nil {
+					return err
+				}
+				meta = item.UserMeta()
+				return tx.Scan(key, ScanOptions{}, func(_, v []byte) error { scanned = v; return nil })
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, tt.value) || !bytes.Equal(scanned, tt.value) {
+				t.Fatalf("Get %d bytes, Scan %d bytes, want the %d set", len(got), len(scanned), len(tt.value))
+			}
+			if (meta&metaSnappy != 0) != tt.compressed {
+				t.Fatalf("stored compressed: %v, want %v", meta&metaSnappy != 0, tt.compressed)
+			}
+		})
+	}
+	t.Run("written raw before compression", func(t *testing.T) {
+		err := s.db.Update(func(txn *badger.Txn) error { return txn.Set([]byte("c/raw"), json) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		err = s.View(func(tx Txn) error {
+			var err error
+			got, err = tx.Get([]byte("c/raw"))
+			return err
+		})
+		if err != nil || !bytes.Equal(got, json) {
+			t.Fatalf("got %d bytes (err %v), want %d", len(got), err, len(json))
+		}
+	})
 }
