@@ -230,8 +230,8 @@ func (d *Data) Create(tx *Tx, c *Collection, values map[string]any, w WriteOptio
 
 // CreateStored writes a new record from values already in stored form, which belong to
 // the record from then on: each value is of its field's type as Get returns it (int64,
-// float64, string, bool or nil; a date as a FormatTime string; a JSON field any of those
-// or map[string]any, Record and []any of them). Unlike Create it neither checks, converts
+// float64, string, bool or nil; a date as a FormatTime string; a JSON field any of those,
+// or map[string]any and []any of them). Unlike Create it neither checks, converts
 // nor copies the values and sets no defaults; foreign keys, indexes and listeners are
 // handled as for any write. It is for a plugin's own records on a hot path: the workflow
 // engine writes an execution per run with it.

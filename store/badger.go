@@ -28,12 +28,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Retries is how many times a conflicting Update is run again (default 32).
 	Retries int
-	// ValueThreshold: values of at least this many bytes are kept in badger's value log,
-	// the LSM tree holding only a pointer (0: DefaultValueThreshold, which keeps nearly
-	// everything in the tree). Below about 1 KB, workflow executions go to the value log,
-	// which spares compaction their bytes (far faster under workflow load) but keeps the
-	// value log mapped in memory: it stays resident as it grows. At most
-	// DefaultValueThreshold.
+	// ValueThreshold: values of at least this many bytes (as stored, compressed) are kept
+	// in badger's value log, the LSM tree holding only a pointer (0: DefaultValueThreshold,
+	// which keeps nearly everything in the tree). At 256, workflow executions (about 450
+	// bytes compressed) go to the value log, which spares compaction their bytes (far
+	// faster under workflow load) but keeps the value log mapped in memory: it stays
+	// resident as it grows. At most DefaultValueThreshold.
 	ValueThreshold int
 	// ValueLogFileSize is the size of one value-log file (0: 64 MiB; at least 1 MiB).
 	ValueLogFileSize int64

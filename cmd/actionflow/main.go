@@ -99,7 +99,7 @@ func serveCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.RootPassword, "root-password", env("ACTIONFLOW_ROOT_PASSWORD", ""), "root user's password on first start; empty: generate and print one (env ACTIONFLOW_ROOT_PASSWORD)")
 	fs.BoolVar(&cfg.SyncWrites, "durable", envBool("ACTIONFLOW_DURABLE"), "fsync every commit before answering (env ACTIONFLOW_DURABLE)")
 	fs.IntVar(&cfg.ValueThreshold, "value-threshold", envInt("ACTIONFLOW_VALUE_THRESHOLD", 0),
-		"records of at least this many bytes are kept in the store's value log, not in its tables; 0: 262144, nearly all in the tables; 512 puts workflow executions there: far faster under workflow load, but the value log stays in memory as it grows (README, Performance) (env ACTIONFLOW_VALUE_THRESHOLD)")
+		"records of at least this many bytes are kept in the store's value log, not in its tables; 0: 262144, nearly all in the tables; 256 puts workflow executions there: far faster under workflow load, but the value log stays in memory as it grows (README, Performance) (env ACTIONFLOW_VALUE_THRESHOLD)")
 	fs.IntVar(&cfg.MaxBodyBytes, "max-body", envInt("ACTIONFLOW_MAX_BODY", 4<<20), "largest request body in bytes; larger gets 413 (env ACTIONFLOW_MAX_BODY)")
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", envDuration("ACTIONFLOW_READ_TIMEOUT", 10*time.Second), "HTTP read timeout (env ACTIONFLOW_READ_TIMEOUT)")
 	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", envDuration("ACTIONFLOW_WRITE_TIMEOUT", 30*time.Second), "HTTP write timeout (env ACTIONFLOW_WRITE_TIMEOUT)")
