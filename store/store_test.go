@@ -581,3 +581,44 @@ func TestValueCompression(t *testing.T) {
 		}
 	})
 }
+
+// FuzzValueRoundTrip: whatever a value holds, and whether or not it is stored compressed,
+// Get and Scan return it as it was set.
+func FuzzValueRoundTrip(f *testing.F) {
+	f.Add([]byte(`{"id":1}`))
+	f.Add(bytes.Repeat([]byte(`{"createdAt":"2026-01-01T00:00:00.000Z"},`), 10))
+	f.Add(make([]byte, compressMin))
+	s, err := OpenMemory()
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	f.Fuzz(func(t *testing.T, v []byte) {
+		key := []byte("f/value")
+		err := s.Update(func(tx Txn) error { return tx.Set(key, v) })
+		if errors.Is(err, ErrTooBig) {
+			t.Skip("larger than a transaction holds")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.View(func(tx Txn) error {
+			got, err := tx.Get(key)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(got, v) {
+				t.Fatalf("Get: %d bytes, set %d", len(got), len(v))
+			}
+			return tx.Scan(key, ScanOptions{}, func(_, scanned []byte) error {
+				if !bytes.Equal(scanned, v) {
+					t.Fatalf("Scan: %d bytes, set %d", len(scanned), len(v))
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
