@@ -289,8 +289,8 @@ func entry(key, value []byte) *badger.Entry {
 	return badger.NewEntry(key, value)
 }
 
-// value is a copy of an item's value as it was given to Set.
-func value(item *badger.Item) ([]byte, error) {
+// itemValue is a copy of an item's value as it was given to Set.
+func itemValue(item *badger.Item) ([]byte, error) {
 	if item.UserMeta()&metaSnappy == 0 {
 		return item.ValueCopy(nil)
 	}
@@ -308,7 +308,7 @@ func (t *badgerTxn) Get(key []byte) ([]byte, error) {
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	v, err := value(item)
+	v, err := itemValue(item)
 	if err != nil {
 		return nil, fmt.Errorf("store: read %q: %w", key, err)
 	}
@@ -362,7 +362,7 @@ func (t *badgerTxn) Scan(prefix []byte, opts ScanOptions, fn func(key, value []b
 		var val []byte
 		if !opts.KeysOnly {
 			var err error
-			if val, err = value(item); err != nil {
+			if val, err = itemValue(item); err != nil {
 				return fmt.Errorf("store: read %q: %w", key, err)
 			}
 		}
