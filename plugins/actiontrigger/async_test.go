@@ -95,7 +95,32 @@ func TestAsyncOutcomesAndCancel(t *testing.T) {
 		if x := e.waitStatus(execID(after), 1); x["output"] != "ran" {
 			t.Fatalf("output %v", x["output"])
 		}
+		// The worker has passed the canceled one in the queue and left it as it was.
+		if x := e.waitStatus(queued, -3); x["output"] != nil {
+			t.Fatalf("a canceled queued execution ran once its worker was free: %v", x)
+		}
 		e.Post(fmt.Sprintf("/api/executions:cancel?filterByTk=%d", running), e.Root, nil).Must(t, 400)
+	})
+	t.Run("a queued execution destroyed before it runs never runs", func(t *testing.T) {
+		logger := e.Workflow(map[string]any{"config": map[string]any{"collection": "posts"},
+			"script": `require("db").create("logs", {text = ctx.data.title})`})
+		e.Post("/api/posts:create?triggerWorkflows="+spin, e.Root, map[string]any{"title": "g"}).Must(t, 200)
+		running := execID(spin)
+		e.waitStatus(running, 0)
+		e.Post("/api/posts:create?triggerWorkflows="+logger, e.Root, map[string]any{"title": "destroyed"}).Must(t, 200)
+		e.Post(fmt.Sprintf("/api/executions:destroy?filterByTk=%d", execID(logger)), e.Root, nil).Must(t, 200)
+		cancel(running)
+		e.waitStatus(running, -3)
+		// The next one runs after where the destroyed one was in the queue.
+		e.Post("/api/posts:create?triggerWorkflows="+logger, e.Root, map[string]any{"title": "kept"}).Must(t, 200)
+		e.waitStatus(execID(logger), 1)
+		var texts []any
+		for _, l := range e.Get("/api/logs:list?pageSize=100", e.Root).Must(t, 200).List(t) {
+			texts = append(texts, l["text"])
+		}
+		if len(texts) != 1 || texts[0] != "kept" {
+			t.Fatalf("logs %v: the destroyed execution ran", texts)
+		}
 	})
 	t.Run("a running execution cannot be destroyed", func(t *testing.T) {
 		e.Post("/api/posts:create?triggerWorkflows="+spin, e.Root, map[string]any{"title": "f"}).Must(t, 200)
