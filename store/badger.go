@@ -109,13 +109,13 @@ func OpenBadger(o Options) (*Badger, error) {
 		// actionflow-bench) for about 10 MB more RSS.
 		WithNumLevelZeroTables(5).
 		WithNumLevelZeroTablesStall(14).
-		// A base level of 2 MB, not 10: every request writes keys under several prefixes
+		// A base level of 4 MB, not 10: every request writes keys under several prefixes
 		// (record, index entries, execution), so each level-0 table spans nearly the whole
 		// key space and its compaction rewrites most of the base level. A small base level
-		// bounds that rewrite. actionflow-bench 8 s runs, four interleaved pairs: W2 server
-		// CPU per request -15 % and its p99 halved, W3 -5 %, peak RSS 5-25 MB higher;
-		// --quick runs unchanged.
-		WithBaseLevelSize(2 << 20).
+		// bounds that rewrite. actionflow-bench 8 s runs: W2 server CPU per request 10-20 %
+		// lower and its p99 about halved, W3 a little lower. 2 MB did as well at 8 s but
+		// twice in six --quick runs raised the peak RSS to 168 MB (4 MB: 122-135 in five).
+		WithBaseLevelSize(4 << 20).
 		WithValueLogFileSize(vlogSize).
 		WithNumGoroutines(2).
 		WithLogger(badgerLogger{o.Logger})
