@@ -30,7 +30,7 @@ type Options struct {
 	Retries int
 	// ValueThreshold: values of at least this many bytes (as stored, compressed) are kept
 	// in badger's value log, the LSM tree holding only a pointer (0: DefaultValueThreshold,
-	// which keeps nearly everything in the tree). At 256, workflow executions (about 450
+	// which keeps nearly everything in the tree). At 256, workflow executions (about 480
 	// bytes compressed) go to the value log, which spares compaction their bytes (far
 	// faster under workflow load) but keeps the value log mapped in memory: it stays
 	// resident as it grows. At most DefaultValueThreshold.
