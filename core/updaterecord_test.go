@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"context"
+	"encoding/json"
 	"reflect"
 	"slices"
 	"testing"
@@ -151,6 +152,43 @@ func TestStoredWrites(t *testing.T) {
 			})
 			if err != nil || !slices.Contains(ids, uint64(got["id"].(int64))) {
 				t.Errorf("title index: ids %v, err %v; want the record's id", ids, err)
+			}
+		})
+	}
+}
+
+// TestIsStoredJSON: values in the form normalizeJSON gives are recognised, anything else
+// is not, and nesting beyond MaxJSONDepth is refused.
+func TestIsStoredJSON(t *testing.T) {
+	nested := func(n int) any {
+		var v any = "leaf"
+		for range n {
+			v = []any{v}
+		}
+		return v
+	}
+	tests := []struct {
+		name    string
+		v       any
+		want    bool
+		wantErr bool
+	}{
+		{"scalars", []any{"s", true, nil, int64(1), 2.5}, true, false},
+		{"nested maps", map[string]any{"a": map[string]any{"b": []any{int64(1)}}}, true, false},
+		{"go int", map[string]any{"n": 1}, false, false},
+		{"json number", []any{json.Number("1")}, false, false},
+		{"typed slice", map[string]any{"ids": []int{1}}, false, false},
+		{"nested to the limit", nested(core.MaxJSONDepth), true, false},
+		{"nested beyond the limit", nested(core.MaxJSONDepth + 1), false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := core.IsStoredJSON(tt.v)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("error %v, want one: %v", err, tt.wantErr)
+			}
+			if got != tt.want {
+				t.Fatalf("got %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -189,6 +189,38 @@ func normalizeJSON(v any, depth int) (any, error) {
 	return nil, fmt.Errorf("unsupported value of type %T", v)
 }
 
+// IsStoredJSON reports whether v is already in the stored form of a JSON field, the form
+// normalizeJSON gives (jsonScalar values in map[string]any and []any), and refuses v, as
+// normalizeJSON does, when it nests deeper than MaxJSONDepth. It only reads v: for a
+// caller of CreateStored or UpdateStored that passes such values on without a copy.
+func IsStoredJSON(v any) (bool, error) { return isStoredJSON(v, 0) }
+
+func isStoredJSON(v any, depth int) (bool, error) {
+	if depth > MaxJSONDepth {
+		return false, fmt.Errorf("nested deeper than %d", MaxJSONDepth)
+	}
+	if jsonScalar(v) {
+		return true, nil
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			if ok, err := isStoredJSON(e, depth+1); !ok || err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	case []any:
+		for _, e := range x {
+			if ok, err := isStoredJSON(e, depth+1); !ok || err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
 // jsonScalar reports whether v is a JSON value normalizeJSON leaves as it is.
 func jsonScalar(v any) bool {
 	switch v.(type) {

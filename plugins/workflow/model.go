@@ -335,7 +335,7 @@ func execValues(x *Execution) (map[string]any, error) {
 // nil, string, bool, int64, float64, map[string]any and []any only (an execution's
 // context is records, its output FromLua's values; the record layer never changes a
 // stored value), else a normalised deep copy. Like the record layer it refuses values
-// nested deeper than core.MaxJSONDepth.
+// nested deeper than core.MaxJSONDepth (core.IsStoredJSON).
 func storedJSON(v any) (any, error) {
 	switch x := v.(type) {
 	case map[string]any:
@@ -347,36 +347,14 @@ func storedJSON(v any) (any, error) {
 			return nil, nil
 		}
 	}
-	ok, err := isStoredJSON(v, 0)
-	if err != nil || ok {
-		return v, err
+	ok, err := core.IsStoredJSON(v)
+	if err != nil {
+		return nil, fmt.Errorf("workflow: execution value: %w", err)
+	}
+	if ok {
+		return v, nil
 	}
 	return copyJSON(v)
-}
-
-func isStoredJSON(v any, depth int) (bool, error) {
-	if depth > core.MaxJSONDepth {
-		return false, fmt.Errorf("workflow: value nested deeper than %d", core.MaxJSONDepth)
-	}
-	switch x := v.(type) {
-	case nil, string, bool, int64, float64:
-		return true, nil
-	case map[string]any:
-		for _, e := range x {
-			if ok, err := isStoredJSON(e, depth+1); !ok || err != nil {
-				return false, err
-			}
-		}
-		return true, nil
-	case []any:
-		for _, e := range x {
-			if ok, err := isStoredJSON(e, depth+1); !ok || err != nil {
-				return false, err
-			}
-		}
-		return true, nil
-	}
-	return false, nil
 }
 
 // copyJSON deep-copies a JSON-like value (maps, slices, strings, numbers, booleans, nil);
