@@ -85,10 +85,7 @@ func OpenBadger(o Options) (*Badger, error) {
 		return nil, fmt.Errorf("store: value threshold %d out of range (1 to %d bytes)", threshold, DefaultValueThreshold)
 	}
 	if vlogSize == 0 {
-		vlogSize = 64 << 20
-	}
-	if vlogSize < 1<<20 {
-		return nil, fmt.Errorf("store: value log file size %d below 1 MiB", vlogSize)
+		vlogSize = 64 << 20 // badger refuses one below 1 MiB
 	}
 	opts := badger.DefaultOptions(o.Dir).
 		WithInMemory(o.InMemory).
