@@ -41,10 +41,12 @@ type reportConfig struct {
 // request to W2's and W3's (the rates the server's CPU alone would allow); nil when a
 // side did not run or its CPU time is unknown.
 type ratios struct {
-	W2W1    *float64 `json:"W2/W1"`
-	W3W1    *float64 `json:"W3/W1"`
-	CPUW1W2 *float64 `json:"cpuW1/W2,omitempty"`
-	CPUW1W3 *float64 `json:"cpuW1/W3,omitempty"`
+	W2W1     *float64 `json:"W2/W1"`
+	W3W1     *float64 `json:"W3/W1"`
+	W2NW1    *float64 `json:"W2N/W1,omitempty"`
+	CPUW1W2  *float64 `json:"cpuW1/W2,omitempty"`
+	CPUW1W3  *float64 `json:"cpuW1/W3,omitempty"`
+	CPUW1W2N *float64 `json:"cpuW1/W2N,omitempty"`
 }
 
 // peakRSSes are the servers' VmHWM (or RssAnon peaks); nil when unknown (--url, not
@@ -158,6 +160,6 @@ func ratiosOf(rs []result) ratios {
 		v := x / y
 		return &v
 	}
-	return ratios{W2W1: ratio(rps, "W2", "W1"), W3W1: ratio(rps, "W3", "W1"),
-		CPUW1W2: ratio(cpu, "W1", "W2"), CPUW1W3: ratio(cpu, "W1", "W3")}
+	return ratios{W2W1: ratio(rps, "W2", "W1"), W3W1: ratio(rps, "W3", "W1"), W2NW1: ratio(rps, "W2N", "W1"),
+		CPUW1W2: ratio(cpu, "W1", "W2"), CPUW1W3: ratio(cpu, "W1", "W3"), CPUW1W2N: ratio(cpu, "W1", "W2N")}
 }

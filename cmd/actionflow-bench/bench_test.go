@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
@@ -47,7 +48,7 @@ func TestRunWorkloads(t *testing.T) {
 		durable   bool
 		workloads []string
 	}{
-		{"W1 to W4 on one server", false, []string{"W1", "W2", "W3", "W4"}},
+		{"W1 to W4 on one server", false, []string{"W1", "W2", "W2N", "W3", "W4"}},
 		{"W5 on a durable server", true, []string{"W5"}},
 	}
 	for _, tt := range tests {
@@ -74,6 +75,12 @@ func TestRunWorkloads(t *testing.T) {
 					t.Errorf("%s: nothing measured: %+v", r.Name, r)
 				}
 				switch r.Name {
+				case "W2", "W2N":
+					// W2 keeps an execution per request; W2N's workflow deletes its resolved ones.
+					n := executionCount(t, base, "bench "+r.Name)
+					if r.Name == "W2" && int64(n) < r.Requests || r.Name == "W2N" && n != 0 {
+						t.Errorf("%s: %d executions kept for %d requests", r.Name, n, r.Requests)
+					}
 				case "W3":
 					d := r.Drain
 					if d == nil || d.Executions < int(r.Requests) || d.Finished != d.Executions || d.Unfinished != 0 || d.PerSec <= 0 {
@@ -87,6 +94,33 @@ func TestRunWorkloads(t *testing.T) {
 			}
 		})
 	}
+}
+
+// executionCount is how many executions the workflow with this title has.
+func executionCount(t *testing.T, base, title string) int {
+	t.Helper()
+	c, err := newClient(base, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	root, err := c.signIn(ctx, defaultRootEmail, "bench-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wfs []struct {
+		Key string `json:"key"`
+	}
+	q := url.Values{"filter": {mustJSON(map[string]any{"title": title})}}
+	if _, err := c.callInto(ctx, "GET", listPath("workflows", q), root, nil, &wfs); err != nil || len(wfs) != 1 {
+		t.Fatalf("workflow %q: %v, %d found", title, err, len(wfs))
+	}
+	q = url.Values{"filter": {mustJSON(map[string]any{"key": wfs[0].Key})}, "pageSize": {"1"}}
+	env, err := c.call(ctx, "GET", listPath("executions", q), root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env.Meta.Count
 }
 
 // TestRun runs the command the way `go run ./cmd/actionflow-bench` does: the server is

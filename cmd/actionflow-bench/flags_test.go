@@ -47,6 +47,11 @@ func TestParseFlags(t *testing.T) {
 				t.Fatalf("workloads %v", o.Workloads)
 			}
 		}},
+		{name: "W2N only when named, after W2", args: []string{"--workloads", "w2n,W1,W2"}, check: func(t *testing.T, o options) {
+			if !slices.Equal(o.Workloads, []string{"W1", "W2", "W2N"}) {
+				t.Fatalf("workloads %v", o.Workloads)
+			}
+		}},
 		{name: "url with password", args: []string{"--url", "http://127.0.0.1:13000", "--root-password", "pw"}, check: func(t *testing.T, o options) {
 			if o.URL != "http://127.0.0.1:13000" || o.RootPassword != "pw" {
 				t.Fatalf("got %+v", o)
@@ -110,7 +115,7 @@ func TestParseFlagsHelp(t *testing.T) {
 			if !errors.Is(err, flag.ErrHelp) {
 				t.Fatalf("err = %v, want flag.ErrHelp", err)
 			}
-			for _, want := range []string{"W1  create", "W2", "W3", "W4", "W5", "-concurrency", "-quick", "-url"} {
+			for _, want := range []string{"W1  create", "W2", "W2N", "W3", "W4", "W5", "-concurrency", "-quick", "-url"} {
 				if !strings.Contains(out.String(), want) {
 					t.Fatalf("usage lacks %q:\n%s", want, out.String())
 				}

@@ -21,8 +21,11 @@
 //	W4  list 20 records filtered on an indexed field (categoryId) and sorted by -id, over
 //	    --records records (100k; 10k with --quick) seeded through the HTTP API first
 //	W5  W1 against a second server in durable mode (fsync on every commit)
+//	W2N only when named (run after W2): W2 with the workflow option
+//	    deleteExecutionOnStatus [1], so that a resolved run keeps no execution; W2N/W1 is
+//	    what W2/W1 could be if keeping execution history cost nothing
 //
-// Then the ratios W2/W1 and W3/W1 of the request rates, the ratios cpu W1/W2 and W1/W3 of
+// Then the ratios W2/W1 and W3/W1 (and W2N/W1) of the request rates, the ratios cpu W1/W2 and W1/W3 of
 // the server CPU time per request (the rate ratios the server's CPU alone would allow,
 // far steadier than req/s on a shared machine), and the peak RSS (VmHWM) of the
 // server processes, each with the peak of its anonymous part (RssAnon sampled every

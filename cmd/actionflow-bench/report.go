@@ -23,8 +23,15 @@ func printReport(w io.Writer, rep *report) {
 			microsText(r.ServerCPUus), microsText(r.ClientCPUus), extras(r)})
 	}
 	writeTable(w, rows)
-	fmt.Fprintf(w, "W2/W1=%s  W3/W1=%s\n", ratioText(rep.Ratios.W2W1), ratioText(rep.Ratios.W3W1))
-	fmt.Fprintf(w, "cpu W1/W2=%s  W1/W3=%s\n", ratioText(rep.Ratios.CPUW1W2), ratioText(rep.Ratios.CPUW1W3))
+	fmt.Fprintf(w, "W2/W1=%s  W3/W1=%s", ratioText(rep.Ratios.W2W1), ratioText(rep.Ratios.W3W1))
+	if r := rep.Ratios.W2NW1; r != nil {
+		fmt.Fprintf(w, "  W2N/W1=%s", ratioText(r))
+	}
+	fmt.Fprintf(w, "\ncpu W1/W2=%s  W1/W3=%s", ratioText(rep.Ratios.CPUW1W2), ratioText(rep.Ratios.CPUW1W3))
+	if r := rep.Ratios.CPUW1W2N; r != nil {
+		fmt.Fprintf(w, "  W1/W2N=%s", ratioText(r))
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "server peak RSS: W1-W4 %s, W5 %s\n", rssText(rep.PeakRSS.Main, rep.PeakAnon.Main), rssText(rep.PeakRSS.Durable, rep.PeakAnon.Durable))
 	for _, n := range rep.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)

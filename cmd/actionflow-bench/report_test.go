@@ -193,22 +193,39 @@ func TestPrintReport(t *testing.T) {
 	}
 }
 
+// TestPrintReportW2N: W2N's ratios follow the others on their lines, only when it ran.
+func TestPrintReportW2N(t *testing.T) {
+	w2, w2n, cpuW2N := 0.35, 0.6, 0.5
+	var out strings.Builder
+	printReport(&out, &report{Ratios: ratios{W2W1: &w2, W2NW1: &w2n, CPUW1W2N: &cpuW2N}})
+	for _, want := range []string{"\nW2/W1=0.35  W3/W1=n/a  W2N/W1=0.60\n", "\ncpu W1/W2=n/a  W1/W3=n/a  W1/W2N=0.50\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in:\n%s", want, out.String())
+		}
+	}
+}
+
 func TestRatiosOf(t *testing.T) {
 	us := func(v float64) *float64 { return &v }
 	tests := []struct {
 		name                 string
 		results              []result
 		w2, w3, cpuW2, cpuW3 float64 // -1: nil
+		w2n, cpuW2N          float64
 	}{
 		{"both", []result{
 			{Name: "W1", RPS: 100, ServerCPUus: us(30)},
 			{Name: "W2", RPS: 50, ServerCPUus: us(120)},
 			{Name: "W3", RPS: 25, ServerCPUus: us(150)},
-		}, 0.5, 0.25, 0.25, 0.2},
-		{"no W1", []result{{Name: "W2", RPS: 50, ServerCPUus: us(120)}}, -1, -1, -1, -1},
-		{"W1 zero", []result{{Name: "W1"}, {Name: "W2", RPS: 50}}, -1, -1, -1, -1},
-		{"no server CPU (--url)", []result{{Name: "W1", RPS: 100}, {Name: "W2", RPS: 50}}, 0.5, -1, -1, -1},
-		{"W2 without server CPU", []result{{Name: "W1", RPS: 100, ServerCPUus: us(30)}, {Name: "W2", RPS: 50}}, 0.5, -1, -1, -1},
+		}, 0.5, 0.25, 0.25, 0.2, -1, -1},
+		{"W2N", []result{
+			{Name: "W1", RPS: 100, ServerCPUus: us(30)},
+			{Name: "W2N", RPS: 60, ServerCPUus: us(60)},
+		}, -1, -1, -1, -1, 0.6, 0.5},
+		{"no W1", []result{{Name: "W2", RPS: 50, ServerCPUus: us(120)}}, -1, -1, -1, -1, -1, -1},
+		{"W1 zero", []result{{Name: "W1"}, {Name: "W2", RPS: 50}}, -1, -1, -1, -1, -1, -1},
+		{"no server CPU (--url)", []result{{Name: "W1", RPS: 100}, {Name: "W2", RPS: 50}}, 0.5, -1, -1, -1, -1, -1},
+		{"W2 without server CPU", []result{{Name: "W1", RPS: 100, ServerCPUus: us(30)}, {Name: "W2", RPS: 50}}, 0.5, -1, -1, -1, -1, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,7 +234,8 @@ func TestRatiosOf(t *testing.T) {
 				name string
 				got  *float64
 				want float64
-			}{{"W2/W1", r.W2W1, tt.w2}, {"W3/W1", r.W3W1, tt.w3}, {"cpu W1/W2", r.CPUW1W2, tt.cpuW2}, {"cpu W1/W3", r.CPUW1W3, tt.cpuW3}} {
+			}{{"W2/W1", r.W2W1, tt.w2}, {"W3/W1", r.W3W1, tt.w3}, {"cpu W1/W2", r.CPUW1W2, tt.cpuW2}, {"cpu W1/W3", r.CPUW1W3, tt.cpuW3},
+				{"W2N/W1", r.W2NW1, tt.w2n}, {"cpu W1/W2N", r.CPUW1W2N, tt.cpuW2N}} {
 				if (c.got == nil) != (c.want < 0) || c.got != nil && *c.got != c.want {
 					t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
 				}

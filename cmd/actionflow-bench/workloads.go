@@ -118,6 +118,8 @@ func (s *session) workload(ctx context.Context, name string) (result, error) {
 		return s.createWorkload(ctx, name, "create", "")
 	case "W2":
 		return s.createWorkload(ctx, name, "create + sync Lua", "sync")
+	case "W2N":
+		return s.createWorkload(ctx, name, "create + sync Lua, no history", "sync, no history")
 	case "W3":
 		return s.createWorkload(ctx, name, "create + async Lua", "async")
 	case "W4":
@@ -146,7 +148,8 @@ func measured(name, title string, lr loadResult) result {
 
 // createWorkload is W1 (and W5, on the durable server): create a 3-field record as the
 // member user; with mode "sync" or "async" one workflow of benchScript is bound via
-// ?triggerWorkflows= (W2, W3).
+// ?triggerWorkflows= (W2, W3); with "sync, no history" a sync one whose resolved
+// executions are not kept (W2N).
 func (s *session) createWorkload(ctx context.Context, name, title, mode string) (result, error) {
 	coll := s.run + "_" + name
 	def := map[string]any{"name": coll, "fields": []map[string]any{
@@ -161,8 +164,11 @@ func (s *session) createWorkload(ctx context.Context, name, title, mode string) 
 	var key string
 	if mode != "" {
 		wf := map[string]any{
-			"title": "bench " + name, "key": coll, "type": "action", "sync": mode == "sync", "enabled": true,
+			"title": "bench " + name, "key": coll, "type": "action", "sync": mode != "async", "enabled": true,
 			"config": map[string]any{"collection": coll}, "script": benchScript,
+		}
+		if mode == "sync, no history" {
+			wf["options"] = map[string]any{"deleteExecutionOnStatus": []int{1}}
 		}
 		var out struct {
 			Key string `json:"key"`
@@ -190,7 +196,7 @@ func (s *session) createWorkload(ctx context.Context, name, title, mode string) 
 		}
 	})
 	r := measured(name, title, lr)
-	if mode == "sync" && r.Errors > 0 {
+	if mode != "" && mode != "async" && r.Errors > 0 {
 		why, err := s.failure(ctx, key)
 		if err != nil {
 			return r, err
