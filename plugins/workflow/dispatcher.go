@@ -208,12 +208,26 @@ func (d *dispatcher) work() {
 // drain +17-26 % without it), and on so short a run hardly anyone could have seen it.
 const startMarkAfter = 50 * time.Millisecond
 
-// process runs one queued execution.
-func (e *Engine) process(ctx context.Context, id uint64) error {
+// The moments an async execution's worker holds it outside a run (Engine.pause).
+const (
+	pauseRead = "read" // it has read the queued execution and is about to run it
+	pauseRan  = "ran"  // the run has ended and its outcome is not written yet
+)
+
+// process runs one queued execution. Its worker claims it in e.running before reading
+// it, and holds the claim until the outcome is written: the stored record is what the
+// worker writes over, so a cancel must reach the worker instead (a cancel between the read
+// and the run used to end the stored record, and the script then ran and resolved over it).
+func (e *Engine) process(parent context.Context, id uint64) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	claim := &runState{cancel: cancel, read: make(chan struct{})}
+	e.running.Store(id, claim)
+	defer e.running.CompareAndDelete(id, claim)
 	var exec *Execution
 	var wf *Workflow
 	var queued core.Record // the execution as read here: updated without a second read
-	err := e.app.Update(ctx, func(tx *core.Tx) error {
+	err := e.app.Update(parent, func(tx *core.Tx) error {
 		var err error
 		if exec, queued, err = e.loadExecutionRecord(tx, id); err != nil {
 			if errors.Is(err, core.ErrNotFound) {
@@ -238,13 +252,26 @@ func (e *Engine) process(ctx context.Context, id uint64) error {
 		return nil
 	})
 	if err != nil || exec == nil {
+		// Nothing to run: a cancel waiting for the read goes to the stored record.
+		e.running.CompareAndDelete(id, claim)
+		close(claim.read)
 		return err
+	}
+	close(claim.read)
+	if e.pause != nil {
+		e.pause(pauseRead, id)
 	}
 	exec.StartedAt = now()
 	mark := e.markStartedLater(exec, queued)
-	e.runQueued(ctx, wf, exec)
+	// A cancel that came since the read has cancelled ctx: the script stops before its
+	// first instruction.
+	e.runQueued(ctx, wf, exec, claim)
+	claim.end() // (runScript ends it after its run; not when the script did not compile)
 	last := mark.stop()
-	if ctx.Err() != nil && *exec.Status == StatusAborted && exec.Reason == "manual_cancel" {
+	if e.pause != nil {
+		e.pause(pauseRan, id)
+	}
+	if parent.Err() != nil && *exec.Status == StatusAborted && exec.Reason == "manual_cancel" {
 		// Shutdown, not a user's cancel: leave it queued to run again on the next start.
 		return nil
 	}
@@ -327,9 +354,18 @@ func (e *Engine) executionWorkflow(tx *core.Tx, exec *Execution) (*Workflow, err
 // CancelExecution aborts a running execution or ends a queued one (status -3, reason
 // manual_cancel). It reports false when the execution had already ended.
 func (e *Engine) CancelExecution(ctx context.Context, id uint64) (bool, error) {
-	if st, ok := e.running.Load(id); ok {
-		st.(*runState).cancel()
-		return true, nil
+	if v, ok := e.running.Load(id); ok {
+		st := v.(*runState)
+		if st.read != nil {
+			select { // its worker is reading it: wait for what it found
+			case <-st.read:
+			case <-ctx.Done():
+				return false, fmt.Errorf("workflow: cancel execution %d: %w", id, ctx.Err())
+			}
+		}
+		if cur, ok := e.running.Load(id); ok && cur == st {
+			return st.abort(), nil
+		}
 	}
 	var ended bool
 	err := e.app.Update(ctx, func(tx *core.Tx) error {

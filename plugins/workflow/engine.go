@@ -87,6 +87,10 @@ type Engine struct {
 	// executed holds the workflow version ids whose executed mark is committed
 	// (markExecuted skips them).
 	executed sync.Map
+
+	// pause, when set (by tests), is called by an async execution's worker at pauseRead
+	// and pauseRan.
+	pause func(stage string, id uint64)
 }
 
 // New makes the engine plugin.

@@ -433,7 +433,7 @@ func (e *Engine) destroyExecutionsOf(wfID uint64) {
 			deleted := 0
 			for _, id := range batch {
 				if st, ok := e.running.Load(id); ok {
-					st.(*runState).cancel()
+					st.(*runState).abort()
 				}
 				if err := e.disp.remove(tx, id); err != nil {
 					return err

@@ -15,16 +15,40 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// runState is the host value of one workflow run: what flow and db read and write.
+// runState is the host value of one workflow run: what flow and db read and write. It is
+// in Engine.running while the run goes on, and for an async execution from before its
+// worker reads it until its outcome is written (see process).
 type runState struct {
 	engine   *Engine
 	wf       *Workflow
 	exec     *Execution
 	messages []core.Message
 	cancel   context.CancelFunc
+	// read, for an async execution, is closed once its worker has read it: a cancel waits
+	// for that to know whether there is a run to cancel.
+	read chan struct{}
 
 	mu    sync.Mutex
 	notes []LogLine // lines other parts of the engine add, e.g. a trigger skipped by loop protection
+	ended bool      // the run is over: its outcome stands
+}
+
+// abort cancels the run; false when it has already ended.
+func (st *runState) abort() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.ended {
+		return false
+	}
+	st.cancel()
+	return true
+}
+
+// end marks the run over: a later abort comes too late.
+func (st *runState) end() {
+	st.mu.Lock()
+	st.ended = true
+	st.mu.Unlock()
 }
 
 // Note adds a log line to a running execution (no-op when it is not running here): the way a
@@ -67,17 +91,19 @@ func (o Outcome) Status() int {
 	return *o.Execution.Status
 }
 
-// runQueued executes a queued execution's script and fills in its outcome fields. It runs
-// on the Lua states kept for background runs: however long it runs, it never holds a
-// state that a request's sync workflow needs.
-func (e *Engine) runQueued(ctx context.Context, wf *Workflow, exec *Execution) Outcome {
-	return e.runScript(ctx, wf, exec, runOptions{background: true})
+// runQueued executes a queued execution's script and fills in its outcome fields; st is
+// its worker's claim on it, in Engine.running, whose cancel cancels ctx. It runs on the
+// Lua states kept for background runs: however long it runs, it never holds a state that
+// a request's sync workflow needs.
+func (e *Engine) runQueued(ctx context.Context, wf *Workflow, exec *Execution, st *runState) Outcome {
+	return e.runScript(ctx, wf, exec, runOptions{background: true, state: st})
 }
 
 // runOptions are how runScript runs.
 type runOptions struct {
-	readCtx    bool // return ctx as the script left it (Outcome.Context) when it resolves
-	background bool // on the runtime's background states (runtime.Request.Background)
+	readCtx    bool      // return ctx as the script left it (Outcome.Context) when it resolves
+	background bool      // on the runtime's background states (runtime.Request.Background)
+	state      *runState // the run's state, registered by the caller; nil: runScript's own
 }
 
 // runScript executes the workflow's script for exec and fills in its outcome fields.
@@ -93,13 +119,18 @@ func (e *Engine) runScript(ctx context.Context, wf *Workflow, exec *Execution, o
 		exec.FinishedAt = now()
 		return Outcome{Execution: exec}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	st := &runState{engine: e, wf: wf, exec: exec, cancel: cancel}
-	e.running.Store(exec.ID, st)
-	defer func() {
-		e.running.Delete(exec.ID)
-		cancel()
-	}()
+	st := o.state
+	if st == nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		st = &runState{cancel: cancel}
+		e.running.Store(exec.ID, st)
+		defer func() {
+			e.running.Delete(exec.ID)
+			cancel()
+		}()
+	}
+	st.engine, st.wf, st.exec = e, wf, exec
 
 	luaCtx := make(map[string]any, len(exec.Context)+2)
 	for k, v := range exec.Context {
@@ -118,6 +149,7 @@ func (e *Engine) runScript(ctx context.Context, wf *Workflow, exec *Execution, o
 		req.ReadBack = []string{"ctx"}
 	}
 	res := e.lua.Run(ctx, req)
+	st.end()
 	exec.FinishedAt = now()
 	exec.Messages = st.messages
 	if exec.Messages == nil {
