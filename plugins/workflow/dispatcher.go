@@ -44,8 +44,24 @@ func newDispatcher(e *Engine, workers int, prefix []byte) *dispatcher {
 	return d
 }
 
-func (d *dispatcher) key(id uint64) []byte {
-	return binary.BigEndian.AppendUint64(append([]byte(nil), d.prefix...), id)
+func (d *dispatcher) key(id uint64) []byte { return idKey(d.prefix, id) }
+
+// idKey is the key of id under prefix, for the engine's own keys (the queue, the notes of
+// destroyed versions): ids in order.
+func idKey(prefix []byte, id uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), prefix...), id)
+}
+
+// scanIDs reads the ids of the keys under prefix (idKey), in order.
+func (e *Engine) scanIDs(prefix []byte) ([]uint64, error) {
+	var ids []uint64
+	err := e.app.Store().View(func(tx store.Txn) error {
+		return tx.Scan(prefix, store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+			ids = append(ids, store.IDFromKey(k))
+			return nil
+		})
+	})
+	return ids, err
 }
 
 func (d *dispatcher) put(tx *core.Tx, id uint64) error {
@@ -122,13 +138,7 @@ func (d *dispatcher) start(parent context.Context) error {
 
 // sweep queues every execution in the store's queue that the dispatcher does not know.
 func (d *dispatcher) sweep() error {
-	var ids []uint64
-	err := d.e.app.Store().View(func(tx store.Txn) error {
-		return tx.Scan(d.prefix, store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
-			ids = append(ids, store.IDFromKey(k))
-			return nil
-		})
-	})
+	ids, err := d.e.scanIDs(d.prefix)
 	if err != nil {
 		return fmt.Errorf("workflow: scan queue: %w", err)
 	}

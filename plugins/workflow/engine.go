@@ -78,7 +78,10 @@ type Engine struct {
 
 	running sync.Map // execution id → *runState, while it runs
 	disp    *dispatcher
-	count   atomic.Int64 // executions in the store (approximate)
+	// gonePrefix starts the keys of destroyed workflow versions whose executions are still
+	// to be removed (goneKey).
+	gonePrefix []byte
+	count      atomic.Int64 // executions in the store (approximate)
 	// pruneFrom is the lowest execution id the next prune looks at (0: the first), and
 	// prunes counts them; only prune, on the dispatcher's background goroutine, uses them.
 	pruneFrom uint64
@@ -139,13 +142,19 @@ func (e *Engine) Init(h *core.Host) error {
 	}
 	_, prefix := h.Store()
 	e.disp = newDispatcher(e, e.cfg.Workers, prefix)
+	e.gonePrefix = append(append([]byte(nil), prefix...), "gone/"...)
 	return nil
 }
 
-// Start implements core.Starter: it loads the enabled workflows and starts the dispatcher,
-// which resumes the executions left queued or running.
+// Start implements core.Starter: it loads the enabled workflows, removes the executions of
+// versions whose destroy the last process did not finish, and starts the dispatcher, which
+// resumes the executions left queued or running.
 func (e *Engine) Start(ctx context.Context) error {
 	e.reload()
+	// Before any of them could run.
+	if err := e.finishDestroys(); err != nil {
+		return err
+	}
 	n, err := e.countExecutions()
 	if err != nil {
 		return err

@@ -398,7 +398,7 @@ func (e *Engine) destroyWorkflow(ac *core.ActionContext) error {
 				continue
 			}
 			gone[v.ID] = true
-			if _, err := e.data.Destroy(ac.Tx, coll, core.Selector{ID: v.ID}, core.WriteOptions{}); err != nil {
+			if err := e.destroyVersion(ac.Tx, coll, v.ID); err != nil {
 				return err
 			}
 			ac.Tx.OnCommit(func() { e.destroyExecutionsOf(v.ID) })
@@ -408,11 +408,41 @@ func (e *Engine) destroyWorkflow(ac *core.ActionContext) error {
 	return nil
 }
 
+// destroyVersion destroys a workflow version and notes, in the same transaction, that its
+// executions are to be removed: destroyExecutionsOf removes them once it has committed
+// and then the note, and Start finishes the work of a process that ended in between.
+func (e *Engine) destroyVersion(tx *core.Tx, coll *core.Collection, id uint64) error {
+	if _, err := e.data.Destroy(tx, coll, core.Selector{ID: id}, core.WriteOptions{}); err != nil {
+		return err
+	}
+	if err := tx.Set(e.goneKey(id), nil); err != nil {
+		return fmt.Errorf("workflow: note destroyed version %d: %w", id, err)
+	}
+	return nil
+}
+
+// goneKey is the key of the note that workflow version id is destroyed and its executions
+// are still to be removed.
+func (e *Engine) goneKey(id uint64) []byte { return idKey(e.gonePrefix, id) }
+
+// finishDestroys removes the executions of the workflow versions destroyed by a process
+// that ended before it had removed them (their notes are still there).
+func (e *Engine) finishDestroys() error {
+	ids, err := e.scanIDs(e.gonePrefix)
+	if err != nil {
+		return fmt.Errorf("workflow: scan destroyed versions: %w", err)
+	}
+	for _, id := range ids {
+		e.destroyExecutionsOf(id)
+	}
+	return nil
+}
+
 // destroyExecutionsOf removes a destroyed workflow version's executions (and their queue
 // entries) once its destroy has committed, before the response: in transactions of
-// pruneBatch, since a workflow may have more executions than one transaction holds.
-// Errors are logged: the workflow is gone either way, and what is left of its history
-// goes with the history cap.
+// pruneBatch, since a workflow may have more executions than one transaction holds. Then
+// it removes the version's note (destroyVersion). Errors are logged: the workflow is gone
+// either way, and the note stays for the next start to finish the work.
 func (e *Engine) destroyExecutionsOf(wfID uint64) {
 	ctx := context.Background()
 	coll, err := e.data.Collection(ExecutionsCollection)
@@ -447,6 +477,9 @@ func (e *Engine) destroyExecutionsOf(wfID uint64) {
 			tx.OnCommit(func() { e.count.Add(-int64(deleted)) })
 			return nil
 		})
+	}
+	if err == nil {
+		err = e.app.Update(ctx, func(tx *core.Tx) error { return tx.Delete(e.goneKey(wfID)) })
 	}
 	if err != nil {
 		e.log.Error("destroy executions of a destroyed workflow", "workflowId", wfID, "err", err)
