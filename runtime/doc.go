@@ -104,7 +104,9 @@
 // concurrent Lua memory. Background runs (Request.Background: queued workflow
 // executions) take theirs from a second pool of Config.BackgroundWorkers
 // states (default Workers), so that long background scripts never make a run
-// that answers a request wait for a state. A state is built on first use (~45 µs). After a run it
+// that answers a request wait for a state; a run nested in one (a module running
+// a script from inside a script) takes a free background state, else an extra one
+// built for it. A state is built on first use (~45 µs). After a run it
 // goes back only if the run ended cleanly and a taint check passes: the base,
 // string, table and math tables, the array-marker metatable and the builtin
 // metatables are compared with a snapshot taken at build time (~0.9 µs, no

@@ -286,25 +286,31 @@ func (e *Engine) Run(ctx context.Context, req Request) *Result {
 // nested reports whether ctx is (derived from) the context of a run of this engine:
 // a module is running a script from inside a script, while its caller holds a state.
 func (e *Engine) nested(ctx context.Context) bool {
-	owner, _ := ctx.Value(runKey{}).(*Engine)
-	return owner == e
+	outer := outerRun(ctx)
+	return outer != nil && outer.engine == e
 }
 
 // runNested runs a request started from inside another run. Waiting for a pooled
 // state there could deadlock (every state may be held by a run waiting for its
 // nested one), so it takes a free pooled state if there is one and otherwise builds
-// an extra state for this run only. Nesting depth is bounded by the caller (the
-// workflow engine's stack limit) and by the outer run's deadline, which the nested
-// run inherits; cancelling the outer run cancels it too.
+// an extra state for this run only; inside a background run, a free background state,
+// so that background work never holds a state that a foreground run waits for.
+// Nesting depth is bounded by the caller (the workflow engine's stack limit) and by
+// the outer run's deadline, which the nested run inherits; cancelling the outer run
+// cancels it too.
 func (e *Engine) runNested(ctx context.Context, req *Request, res *Result) {
 	if e.closed.Load() {
 		res.Err = ErrClosed
 		return
 	}
+	pool := e.pool
+	if req.Background || outerRun(ctx).background {
+		pool = e.bgPool
+	}
 	select {
-	case w := <-e.pool:
+	case w := <-pool:
 		w.exec(ctx, req, res)
-		e.pool <- w
+		pool <- w
 	default:
 		w := newWorker(e)
 		w.exec(ctx, req, res)

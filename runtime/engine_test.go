@@ -672,6 +672,48 @@ func TestNestedRun(t *testing.T) {
 	}
 }
 
+// TestNestedRunInBackground: a run nested in a background run takes a background state,
+// never one of the foreground states that requests' runs wait for.
+func TestNestedRunInBackground(t *testing.T) {
+	var e *Engine
+	var inner *Script
+	entered, release := make(chan struct{}), make(chan struct{})
+	nest := Module{Name: "nest", Global: true, Open: func(L *lua.LState, r *Run) lua.LValue {
+		return L.NewFunction(func(L *lua.LState) int {
+			if res := e.Run(r.Context(), Request{Script: inner}); res.Err != nil {
+				L.RaiseError("nested: %v", res.Err)
+			}
+			return 0
+		})
+	}}
+	gate := Module{Name: "gate", Global: true, Open: func(L *lua.LState, r *Run) lua.LValue {
+		return L.NewFunction(func(L *lua.LState) int {
+			entered <- struct{}{}
+			<-release
+			return 0
+		})
+	}}
+	var err error
+	e, err = New(Config{Workers: 1, BackgroundWorkers: 2, Timeout: 10 * time.Second}, nest, gate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	inner = mustCompile(t, e, "inner", "gate()")
+	outer := mustCompile(t, e, "outer", "nest()")
+	done := make(chan *Result, 1)
+	go func() { done <- e.Run(context.Background(), Request{Script: outer, Background: true}) }()
+	<-entered // the nested run holds its state
+	free := len(e.pool)
+	close(release)
+	if res := <-done; res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if free != cap(e.pool) {
+		t.Fatalf("while a run nested in a background run ran, %d of %d foreground states were free", free, cap(e.pool))
+	}
+}
+
 func TestReadBack(t *testing.T) {
 	e := newEngine(t, Config{Workers: 1})
 	tests := []struct {

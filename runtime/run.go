@@ -189,7 +189,7 @@ func (w *worker) exec(parent context.Context, req *Request, res *Result) {
 		}
 		env.RawSetString(k, lv)
 	}
-	rctx := newRunContext(e, parent, timeout)
+	rctx := newRunContext(e, parent, timeout, req.Background)
 	defer rctx.release()
 	r := &Run{ctx: rctx, host: req.Host, w: w, script: req.Script, env: env, start: time.Now()}
 	fn := L.NewFunctionFromProto(req.Script.proto)

@@ -14,24 +14,36 @@ import (
 // It replaces context.WithCancelCause + context.WithTimeoutCause, which cost
 // six allocations and a timer per run on the hot path.
 type runContext struct {
-	engine   *Engine // the engine running the run; Value(runKey{}) returns it
-	parent   context.Context
-	deadline time.Time
-	done     chan struct{}
-	stop     func() bool // unregisters from the parent; nil if the parent cannot be cancelled
+	engine *Engine // the engine running the run
+	parent context.Context
+	// background: the run, or the run it is nested in, is a background one
+	// (Request.Background); its nested runs take background states.
+	background bool
+	deadline   time.Time
+	done       chan struct{}
+	stop       func() bool // unregisters from the parent; nil if the parent cannot be cancelled
 
 	mu    sync.Mutex
 	err   error // context.Canceled or context.DeadlineExceeded once done
 	cause error // ErrTimeout, ErrMemory, ErrCanceled, errStopped, or the parent's cause
 }
 
-// runKey is the context key under which a run's context names its engine, so that a
-// run started from inside another (a module calling back into the engine) is known
-// to be nested.
+// runKey is the context key under which a run's context gives itself, so that a run
+// started from inside another (a module calling back into the engine) is known to be
+// nested, and in which kind of run.
 type runKey struct{}
 
-func newRunContext(e *Engine, parent context.Context, timeout time.Duration) *runContext {
-	c := &runContext{engine: e, parent: parent, deadline: time.Now().Add(timeout), done: make(chan struct{})}
+// outerRun is the context of the run that ctx is (derived from), or nil.
+func outerRun(ctx context.Context) *runContext {
+	c, _ := ctx.Value(runKey{}).(*runContext)
+	return c
+}
+
+func newRunContext(e *Engine, parent context.Context, timeout time.Duration, background bool) *runContext {
+	if outer := outerRun(parent); outer != nil && outer.background {
+		background = true
+	}
+	c := &runContext{engine: e, parent: parent, background: background, deadline: time.Now().Add(timeout), done: make(chan struct{})}
 	if pd, ok := parent.Deadline(); ok && pd.Before(c.deadline) {
 		c.deadline = pd
 	}
@@ -49,7 +61,7 @@ func (c *runContext) Done() <-chan struct{}       { return c.done }
 
 func (c *runContext) Value(key any) any {
 	if _, ok := key.(runKey); ok {
-		return c.engine
+		return c
 	}
 	return c.parent.Value(key)
 }
