@@ -25,12 +25,12 @@
 //	    deleteExecutionOnStatus [1], so that a resolved run keeps no execution; W2N/W1 is
 //	    what W2/W1 could be if keeping execution history cost nothing
 //
-// Then the ratios W2/W1 and W3/W1 (and W2N/W1) of the request rates, the ratios cpu W1/W2 and W1/W3 of
-// the server CPU time per request (the rate ratios the server's CPU alone would allow,
-// far steadier than req/s on a shared machine), and the peak RSS (VmHWM) of the
-// server processes, each with the peak of its anonymous part (RssAnon sampled every
-// 100 ms: heap and stacks; the rest is mapped files, mostly badger's tables). The server
-// runs as a separate process (this binary re-executed with
+// Then the ratios W2/W1 and W3/W1 (and W2N/W1) of the request rates, the ratios cpu
+// W1/W2 and W1/W3 (and W1/W2N) of the server CPU time per request (the rate ratios the
+// server's CPU alone would allow, far steadier than req/s on a shared machine), and the
+// peak RSS (VmHWM) of the server processes, each with the peak of its anonymous part
+// (RssAnon sampled every 100 ms: heap and stacks; the rest is mapped files, mostly
+// badger's tables). The server runs as a separate process (this binary re-executed with
 // ACTIONFLOW_BENCH_SERVE=1), so its RSS is its own: W1-W4 share one server, W5 has its own
 // on its own temporary directory; both directories are removed at the end. With --url no
 // server is started; W5 then needs --url-durable and the RSS is "n/a".
