@@ -262,7 +262,9 @@ func (e *Engine) Run(ctx context.Context, req Request) *Result {
 		return res
 	}
 	e.start.Do(e.markStarted)
-	if e.nested(ctx) {
+	if outer := e.outer(ctx); outer != nil {
+		// A run nested in a background run is background work too.
+		req.Background = req.Background || outer.background
 		e.runNested(ctx, &req, res)
 		res.Duration = time.Since(start)
 		return res
@@ -283,11 +285,14 @@ func (e *Engine) Run(ctx context.Context, req Request) *Result {
 	return res
 }
 
-// nested reports whether ctx is (derived from) the context of a run of this engine:
-// a module is running a script from inside a script, while its caller holds a state.
-func (e *Engine) nested(ctx context.Context) bool {
-	outer := outerRun(ctx)
-	return outer != nil && outer.engine == e
+// outer is the context of the run of this engine that ctx is (derived from), or nil:
+// when there is one, a module is running a script from inside a script, while its
+// caller holds a state.
+func (e *Engine) outer(ctx context.Context) *runContext {
+	if c := outerRun(ctx); c != nil && c.engine == e {
+		return c
+	}
+	return nil
 }
 
 // runNested runs a request started from inside another run. Waiting for a pooled
@@ -304,7 +309,7 @@ func (e *Engine) runNested(ctx context.Context, req *Request, res *Result) {
 		return
 	}
 	pool := e.pool
-	if req.Background || outerRun(ctx).background {
+	if req.Background {
 		pool = e.bgPool
 	}
 	select {

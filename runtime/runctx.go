@@ -16,8 +16,8 @@ import (
 type runContext struct {
 	engine *Engine // the engine running the run
 	parent context.Context
-	// background: the run, or the run it is nested in, is a background one
-	// (Request.Background); its nested runs take background states.
+	// background: the run is a background one (Request.Background, which a run nested
+	// in a background run is too); its nested runs take background states.
 	background bool
 	deadline   time.Time
 	done       chan struct{}
@@ -40,9 +40,6 @@ func outerRun(ctx context.Context) *runContext {
 }
 
 func newRunContext(e *Engine, parent context.Context, timeout time.Duration, background bool) *runContext {
-	if outer := outerRun(parent); outer != nil && outer.background {
-		background = true
-	}
 	c := &runContext{engine: e, parent: parent, background: background, deadline: time.Now().Add(timeout), done: make(chan struct{})}
 	if pd, ok := parent.Deadline(); ok && pd.Before(c.deadline) {
 		c.deadline = pd
