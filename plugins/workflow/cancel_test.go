@@ -54,12 +54,12 @@ func TestCancelWhileItsWorkerHasIt(t *testing.T) {
 	}
 
 	tests := []struct {
-		name      string
-		stage     string // where the worker waits while the test cancels
-		wantOK    bool   // what CancelExecution answers
-		status    int64
-		wantLogs  int // log records the script wrote: 0 when it never ran
-		wantOuput any
+		name       string
+		stage      string // where the worker waits while the test cancels
+		wantOK     bool   // what CancelExecution answers
+		status     int64
+		wantLogs   int // log records the script wrote: 0 when it never ran
+		wantOutput any
 	}{
 		{"after its read, before its run: the run never starts", pauseRead, true, StatusAborted, 0, nil},
 		{"after its run, before its outcome is written: too late", pauseRan, false, StatusResolved, 1, "ran"},
@@ -95,8 +95,8 @@ func TestCancelWhileItsWorkerHasIt(t *testing.T) {
 			}
 			waitDone(t, e, id)
 			x := s.Get(fmt.Sprintf("/api/executions:get?filterByTk=%d", id), s.Root).Must(t, 200).Obj(t)
-			if coretest.Num(x["status"]) != tt.status || x["output"] != tt.wantOuput {
-				t.Fatalf("execution ended %v with output %v, want %d and %v", x["status"], x["output"], tt.status, tt.wantOuput)
+			if coretest.Num(x["status"]) != tt.status || x["output"] != tt.wantOutput {
+				t.Fatalf("execution ended %v with output %v, want %d and %v", x["status"], x["output"], tt.status, tt.wantOutput)
 			}
 			if tt.status == StatusAborted && x["reason"] != "manual_cancel" {
 				t.Fatalf("reason %v", x["reason"])
