@@ -56,6 +56,9 @@ type AssociationScope struct {
 	Source   *Collection
 	SourceID uint64
 	Field    *Field
+	// OwnSource is set when the role may get only its own records of Source: the source
+	// record must be one the user created.
+	OwnSource bool
 }
 
 // Params are the decoded request parameters (API.md §1). Everything is a copy: nothing
@@ -119,6 +122,9 @@ type ActionContext struct {
 	User   Record
 	UserID uint64
 	Role   string
+	// OwnRecords is set when the role's permission for the action is "<action>:own": the
+	// action reaches only records the user created (createdById).
+	OwnRecords bool
 	// RequestID identifies the request in logs.
 	RequestID string
 

@@ -54,11 +54,28 @@ func rolesCollection() *Collection {
 var builtinRoles = []Role{
 	{Name: RoleRoot, Title: "Root", AllowAll: true},
 	{Name: RoleAdmin, Title: "Admin", AllowAll: true},
-	{Name: RoleMember, Title: "Member", AllowAll: true},
+	{Name: RoleMember, Title: "Member"},
 }
 
-// dataActions are the actions a role's permissions can grant.
+// memberPermissions is what the built-in member role may do on every non-system
+// collection while its record sets neither allowAll nor permissions (API.md §3).
+var memberPermissions = []string{"list", "get", "create", "update:own", "destroy:own"}
+
+// dataActions are the actions a role's permissions can grant; each may also be given as
+// "<action>:own" (only the records the user created).
 var dataActions = map[string]bool{"list": true, "get": true, "create": true, "update": true, "destroy": true}
+
+// ownSuffix scopes a permission item to the records the user created.
+const ownSuffix = ":own"
+
+func isBuiltinRole(name any) bool {
+	for _, r := range builtinRoles {
+		if name == r.Name {
+			return true
+		}
+	}
+	return false
+}
 
 // bootstrapAuth makes the users and roles collections, the built-in roles and, on first
 // start, the root user.
@@ -75,6 +92,9 @@ func (a *App) bootstrapAuth() error {
 	a.data.listeners = append(a.data.listeners, func(tx *Tx, ev *RecordEvent) error {
 		switch ev.Collection.Name {
 		case RolesCollection:
+			if ev.Kind == EventDestroy && isBuiltinRole(ev.Record["name"]) {
+				return BadRequest("filterByTk", "the built-in role %q cannot be destroyed", ev.Record["name"])
+			}
 			tx.OnCommit(a.roles.invalidate)
 		case UsersCollection:
 			tx.OnCommit(a.sessions.invalidate)
@@ -91,6 +111,11 @@ func (a *App) bootstrapAuth() error {
 				return err
 			}
 			if len(ids) > 0 {
+				if r.Name == RoleMember {
+					if err := a.migrateMember(tx, roles, ids[0]); err != nil {
+						return err
+					}
+				}
 				continue
 			}
 			if _, err := a.data.Create(tx, roles, map[string]any{"name": r.Name, "title": r.Title, "allowAll": r.AllowAll}, WriteOptions{}); err != nil {
@@ -115,6 +140,23 @@ func (a *App) bootstrapAuth() error {
 		}
 		return nil
 	})
+}
+
+// migrateMember gives a member role record made by an earlier version, which had
+// allowAll as its default, the code-defined member permissions (memberPermissions): only
+// while nobody has written the record since it was made, so an edit by root is kept.
+func (a *App) migrateMember(tx *Tx, roles *Collection, id uint64) error {
+	rec, err := a.data.load(tx, roles, id)
+	if err != nil {
+		return err
+	}
+	if rec["allowAll"] != true || rec["permissions"] != nil || rec["updatedById"] != nil || rec["createdAt"] != rec["updatedAt"] {
+		return nil
+	}
+	if _, err := a.data.UpdateRecord(tx, roles, rec, map[string]any{"allowAll": false}, WriteOptions{}); err != nil {
+		return fmt.Errorf("core: migrate role member: %w", err)
+	}
+	return nil
 }
 
 // checkUserRoles validates users.roles: a list of existing role names, ["member"] when a
@@ -176,7 +218,7 @@ func checkRole(_ *Tx, rec, prev Record) error {
 			}
 			for _, x := range list {
 				s, _ := x.(string)
-				if !dataActions[s] {
+				if !dataActions[strings.TrimSuffix(s, ownSuffix)] {
 					return BadRequest("permissions", "%s: unknown action %v", coll, x)
 				}
 			}
@@ -380,7 +422,8 @@ func (a *App) role(name string) (Role, bool, error) {
 
 // authorize checks the role against the action (API.md §3): root may do everything; admin
 // everything but writing users and roles; other roles their data permissions on
-// non-system collections.
+// non-system collections. A permission given as "<action>:own" sets ac.OwnRecords. An
+// association resource also needs the right to get its source collection.
 func (a *App) authorize(ac *ActionContext, act Action) error {
 	if act.Authenticated || ac.Role == RoleRoot {
 		return nil
@@ -398,14 +441,75 @@ func (a *App) authorize(ac *ActionContext, act Action) error {
 	if act.Permission == "" || c == nil || c.System {
 		return Forbidden("role %s may not %s %s", ac.Role, ac.Action, ac.Resource)
 	}
-	r, ok, err := a.role(ac.Role)
+	g, err := a.grant(ac.Role, c, act.Permission)
 	if err != nil {
 		return err
 	}
-	if ok && (r.AllowAll || contains(r.Permissions[c.Name], act.Permission)) {
-		return nil
+	if g == grantNone {
+		return Forbidden("role %s may not %s %s", ac.Role, act.Permission, c.Name)
 	}
-	return Forbidden("role %s may not %s %s", ac.Role, act.Permission, c.Name)
+	ac.OwnRecords = g == grantOwn
+	if as := ac.Association; as != nil {
+		g, err := a.grant(ac.Role, as.Source, "get")
+		if err != nil {
+			return err
+		}
+		if g == grantNone {
+			return Forbidden("role %s may not get %s", ac.Role, as.Source.Name)
+		}
+		as.OwnSource = g == grantOwn
+	}
+	return nil
+}
+
+// grantKind is how far a role's permission for an action on a collection reaches.
+type grantKind int
+
+const (
+	grantNone grantKind = iota
+	// grantOwn reaches the records the user created ("<action>:own").
+	grantOwn
+	grantAll
+)
+
+// grant says how far role may do action on c. Root may do everything, admin everything
+// but writing users and roles; other roles only act on non-system collections, by allowAll
+// or their permissions (the built-in member by memberPermissions when its record sets
+// none). Of "update" and "update:own" the wider wins.
+func (a *App) grant(role string, c *Collection, action string) (grantKind, error) {
+	switch role {
+	case RoleRoot:
+		return grantAll, nil
+	case RoleAdmin:
+		if (c.Name == UsersCollection || c.Name == RolesCollection) && action != "list" && action != "get" {
+			return grantNone, nil
+		}
+		return grantAll, nil
+	}
+	if c.System {
+		return grantNone, nil
+	}
+	r, ok, err := a.role(role)
+	if err != nil || !ok {
+		return grantNone, err
+	}
+	if r.AllowAll {
+		return grantAll, nil
+	}
+	perms := r.Permissions[c.Name]
+	if r.Name == RoleMember && r.Permissions == nil {
+		perms = memberPermissions
+	}
+	switch {
+	case contains(perms, action):
+		return grantAll, nil
+	case contains(perms, action+ownSuffix):
+		if action == "create" {
+			return grantAll, nil // what a user creates is its own
+		}
+		return grantOwn, nil
+	}
+	return grantNone, nil
 }
 
 func contains(list []string, s string) bool {

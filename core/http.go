@@ -126,6 +126,12 @@ func (a *App) prepare(ctx *fasthttp.RequestCtx, reqID string) (*preparedAction, 
 	if err := a.decodeParams(ctx, ac, tk, act.MultiID); err != nil {
 		return nil, err
 	}
+	if err := a.checkPaths(ac); err != nil {
+		return nil, err
+	}
+	if err := a.checkOwners(ac); err != nil {
+		return nil, err
+	}
 	return pa, nil
 }
 

@@ -63,8 +63,10 @@ func (a *App) authResource() map[string]Action {
 // tokenKey is the ActionContext key of the bearer token of the request.
 const tokenKey = "core.token"
 
-// scopeFilter adds the association scope (foreign key = source id) to a filter.
+// scopeFilter adds the association scope (foreign key = source id) and, for an action
+// scoped to the user's own records, "created by the user" to a filter.
 func scopeFilter(ac *ActionContext, f *query.Node) *query.Node {
+	f = ownFilter(ac, f)
 	as := ac.Association
 	if as == nil || !as.Field.IsAssociation() || as.Field.Type == TypeBelongsTo {
 		return f
@@ -118,7 +120,8 @@ func (a *App) recordActions() map[string]Action {
 			var recs []Record
 			count := 0
 			if targetID > 0 {
-				if r, err := a.data.load(ac.Tx, c, targetID); err == nil && (p.Filter == nil || p.Filter.Match(a.data.getter(ac.Tx, c, r, map[string]Record{}))) {
+				f := scopeFilter(ac, p.Filter)
+				if r, err := a.data.load(ac.Tx, c, targetID); err == nil && (f == nil || f.Match(a.data.getter(ac.Tx, c, r, map[string]Record{}))) {
 					recs, count = []Record{r}, 1
 				}
 			} else {
@@ -146,6 +149,9 @@ func (a *App) recordActions() map[string]Action {
 			switch {
 			case targetID > 0:
 				rec, err = a.data.load(ac.Tx, c, targetID)
+				if err == nil && ac.OwnRecords && !ownedBy(rec, ac.UserID) {
+					err = NotFound("%s %d not found", c.Name, targetID)
+				}
 			case p.ID > 0:
 				ids, serr := a.data.Select(ac.Tx, c, Selector{ID: p.ID, Filter: scopeFilter(ac, p.Filter)})
 				if serr != nil {
