@@ -78,7 +78,7 @@ func (a *App) checkPath(ac *ActionContext, c *Collection, path, param string, va
 			return err
 		}
 		if !ok {
-			e := Forbidden("%s: %q reaches %s, which role %s may not list", param, strings.Join(segs[:i+1], "."), t.Name, ac.Role)
+			e := Forbidden("%s: %q: role %s may not list %s (reached through %q)", param, path, ac.Role, t.Name, strings.Join(segs[:i+1], "."))
 			e.Field = param
 			return e
 		}
