@@ -83,6 +83,14 @@ func TestPathsCheckedAgainstTheRole(t *testing.T) {
 		s.Get("/api/posts:list?filter="+q(`{"category.name":"news"}`), s.reader).Must(t, 403)
 		s.Get("/api/posts:list?sort=title", s.reader).Must(t, 200)
 	})
+	t.Run("association resource needs get on its source", func(t *testing.T) {
+		r := s.Get("/api/categories/1/posts:list", s.reader).Must(t, 403)
+		if !strings.Contains(r.ErrMsg(t), "categories") {
+			t.Fatalf("message %q does not name the source", r.ErrMsg(t))
+		}
+		s.Get(fmt.Sprintf("/api/posts/%d/category:get", s.mine), s.reader).Must(t, 403)
+		s.Get("/api/categories/1/posts:list", s.member).Must(t, 200)
+	})
 	t.Run("root and admin read everything", func(t *testing.T) {
 		for name, tok := range map[string]string{"root": s.Root, "admin": s.admin} {
 			r := s.Get("/api/posts:list?sort=createdBy.email&appends=createdBy.createdBy,category&filter="+q(`{"createdBy.roles":{"$includes":"member"}}`), tok).Must(t, 200)
