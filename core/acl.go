@@ -105,10 +105,13 @@ func (a *App) checkOwners(ac *ActionContext) error {
 		return nil
 	}
 	var ids []uint64
-	if ac.OwnRecords && ac.Params.FilterByTk != "" {
-		for _, s := range strings.Split(ac.Params.FilterByTk, ",") {
-			if id, ok := parseID(strings.TrimSpace(s)); ok {
-				ids = append(ids, id)
+	if ac.OwnRecords {
+		// Every filterByTk given, as collection actions of plugins may read them all.
+		for _, v := range append(ac.Params.All("filterByTk"), ac.Params.FilterByTk) {
+			for _, s := range strings.Split(v, ",") {
+				if id, ok := parseID(strings.TrimSpace(s)); ok {
+					ids = append(ids, id)
+				}
 			}
 		}
 	}

@@ -226,6 +226,8 @@ func TestOwnScopes(t *testing.T) {
 		s.Get(fmt.Sprintf("/api/posts:get/%d", ownPost), own).Must(t, 200)
 		s.Get(fmt.Sprintf("/api/posts:get/%d", s.theirs), own).Must(t, 403)
 		s.Get("/api/posts:get?filter="+q(`{"title":"theirs"}`), own).Must(t, 404)
+		// Plugins' collection actions (orders:trigger) may read every filterByTk given.
+		s.Get(fmt.Sprintf("/api/posts:get?filterByTk=%d&filterByTk=%d", ownPost, s.theirs), own).Must(t, 403)
 	})
 	t.Run("list:own does not reach through associations", func(t *testing.T) {
 		s.Get("/api/categories:list?appends=posts", own).Must(t, 403)
