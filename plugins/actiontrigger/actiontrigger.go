@@ -8,7 +8,8 @@
 // decide the response: flow.fail(msg) → 400 with the message, a Lua error or timeout →
 // 500 with a generic message, flow.finish() → 200 and every later workflow (sync or async)
 // skipped. The record stays saved in every case; skipped async executions are kept as
-// canceled (-4) with a reason.
+// canceled (-4) with a reason. A workflow with config.roles fires only for those roles;
+// listed keys that fire nothing are reported by the engine (workflow.Bindings).
 //
 //	wf := workflow.New(workflow.Config{})
 //	app, _ := core.New(cfg, core.WithPlugins(wf, actiontrigger.New(wf)))

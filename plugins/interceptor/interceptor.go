@@ -16,6 +16,11 @@
 // types, required fields or permissions. Each workflow sees the values the one before it
 // left. Only values are read back; changes to filterByTk and filter are ignored.
 //
+// Before the first script of a create or update, the values are type-checked
+// (core.ActionContext.CheckValues): a body that is not an object, an unknown field or a
+// wrong type is a 400 and no script runs; required fields are checked after the scripts.
+// A workflow with config.roles runs only for those roles (workflow.Bindings).
+//
 //	wf := workflow.New(workflow.Config{})
 //	app, _ := core.New(cfg, core.WithPlugins(wf, interceptor.New(wf)))
 package interceptor
