@@ -164,7 +164,8 @@ func (p *Plugin) serve(ac *core.ActionContext) error {
 }
 
 // freeAllowed is who runs a workflow without a collection (workflows:trigger): root, admin
-// and the roles in its config.roles. It reaches no record the role's permissions guard.
+// and the roles in its config.roles: no collection permission guards such a workflow, so
+// it is closed unless config.roles opens it.
 func freeAllowed(w *workflow.Workflow, role string) bool {
 	return role == core.RoleRoot || role == core.RoleAdmin || w.HasRole(role)
 }
