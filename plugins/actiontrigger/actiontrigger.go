@@ -8,7 +8,8 @@
 // decide the response: flow.fail(msg) → 400 with the message, a Lua error or timeout →
 // 500 with a generic message, flow.finish() → 200 and every later workflow (sync or async)
 // skipped. The record stays saved in every case; skipped async executions are kept as
-// canceled (-4) with a reason.
+// canceled (-4) with a reason. A workflow with config.roles fires only for those roles;
+// listed keys that fire nothing are reported by the engine (workflow.Bindings).
 //
 //	wf := workflow.New(workflow.Config{})
 //	app, _ := core.New(cfg, core.WithPlugins(wf, actiontrigger.New(wf)))
@@ -16,9 +17,9 @@ package actiontrigger
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 
 	"github.com/actionflow/actionflow/core"
 	"github.com/actionflow/actionflow/plugins/workflow"
@@ -62,66 +63,38 @@ type plan struct {
 	async []uint64
 }
 
-// binding is one item of triggerWorkflows.
-type binding struct {
-	key  string
-	path string
-}
-
-// parseBindings reads "k1,k2!path,k3!a.b": keys in order, each once; a later path for the
-// same key wins. Malformed items are skipped with a warning.
-func (p *Plugin) parseBindings(raw string) ([]binding, map[string]string) {
-	var list []binding
-	paths := map[string]string{}
-	for _, item := range strings.Split(raw, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
-		key, path, hasPath := strings.Cut(item, "!")
-		key, path = strings.TrimSpace(key), strings.TrimSpace(path)
-		if key == "" || (hasPath && path == "") {
-			p.log.Warn("ignored malformed triggerWorkflows item", "item", item)
-			continue
-		}
-		if _, seen := paths[key]; !seen {
-			list = append(list, binding{key: key})
-		}
-		paths[key] = path
-	}
-	for i := range list {
-		list[i].path = paths[list[i].key]
-	}
-	return list, paths
-}
-
 // candidate is a workflow selected for this action, with its bound path.
 type candidate struct {
 	wf   *workflow.Workflow
 	path string
 }
 
-// select picks the workflows: listed local ones in list order, then the global ones.
+// selectWorkflows picks the workflows: listed local ones in list order, then the global
+// ones; workflows whose config.roles leave out the request's role are not picked. Keys
+// that fire nothing are noted on the request's bindings (unknown ones are ignored).
 func (p *Plugin) selectWorkflows(ac *core.ActionContext) []candidate {
 	raw := ac.Params.Get("triggerWorkflows")
-	globals := p.wf.Enabled(Type)
-	if raw == "" && len(globals) == 0 {
+	if raw == "" && len(p.wf.Enabled(Type)) == 0 {
 		return nil
 	}
-	list, paths := p.parseBindings(raw)
+	b := p.wf.Bindings(ac)
 	var out []candidate
-	for _, b := range list {
-		w, ok := p.wf.ByKey(b.key)
-		if !ok || w.Type != Type || w.ConfigBool("global") {
-			continue // unknown keys are ignored; global ones come later
-		}
-		out = append(out, candidate{wf: w, path: b.path})
-	}
-	for _, w := range globals {
-		if !w.ConfigBool("global") || !slices.Contains(w.ConfigStrings("actions"), ac.Action) {
+	for _, item := range b.List {
+		w := b.Workflow(item.Key, Type)
+		if w == nil {
 			continue
 		}
-		out = append(out, candidate{wf: w, path: paths[w.Key]})
+		if w.ConfigBool("global") {
+			b.Ignore(w.Key, "a global workflow fires on its config.actions, not when listed")
+			continue // it may fire below
+		}
+		out = append(out, candidate{wf: w, path: item.Path})
+	}
+	for _, w := range b.Globals(Type) {
+		if !slices.Contains(w.ConfigStrings("actions"), ac.Action) {
+			continue
+		}
+		out = append(out, candidate{wf: w, path: b.Path(w.Key)})
 	}
 	return out
 }
@@ -132,7 +105,7 @@ func (p *Plugin) plan(ac *core.ActionContext) error {
 	if ac.Collection == nil || (ac.Action != "create" && ac.Action != "update") {
 		return nil
 	}
-	cands := p.selectWorkflows(ac)
+	cands := p.targets(ac, p.selectWorkflows(ac))
 	if len(cands) == 0 {
 		return nil
 	}
@@ -147,18 +120,6 @@ func (p *Plugin) plan(ac *core.ActionContext) error {
 	user := core.Desensitize(users, ac.User)
 	var pl plan
 	for _, cand := range cands {
-		target := ac.Collection
-		if cand.path != "" {
-			t, err := p.data.ToOnePath(ac.Collection, cand.path)
-			if err != nil {
-				p.log.Warn("ignored triggerWorkflows path", "key", cand.wf.Key, "path", cand.path, "err", err)
-				continue
-			}
-			target = t
-		}
-		if target.Name != cand.wf.ConfigString("collection") {
-			continue
-		}
 		for _, rec := range recs {
 			data, err := p.eventData(ac.Tx, ac.Collection, rec, cand)
 			if err != nil {
@@ -182,6 +143,34 @@ func (p *Plugin) plan(ac *core.ActionContext) error {
 		ac.Set(planKey, &pl)
 	}
 	return nil
+}
+
+// targets keeps the candidates whose config.collection is the written collection, or the
+// target of their !path, and marks them fired; the others are noted as ignored.
+func (p *Plugin) targets(ac *core.ActionContext, cands []candidate) []candidate {
+	if len(cands) == 0 {
+		return nil
+	}
+	b := p.wf.Bindings(ac)
+	out := cands[:0]
+	for _, cand := range cands {
+		target := ac.Collection
+		if cand.path != "" {
+			t, err := p.data.ToOnePath(ac.Collection, cand.path)
+			if err != nil {
+				b.Ignore(cand.wf.Key, fmt.Sprintf("path %q: %v", cand.path, err))
+				continue
+			}
+			target = t
+		}
+		if want := cand.wf.ConfigString("collection"); target.Name != want {
+			b.Ignore(cand.wf.Key, fmt.Sprintf("it fires on %s, not on %s", want, target.Name))
+			continue
+		}
+		b.Fired(cand.wf.Key)
+		out = append(out, cand)
+	}
+	return out
 }
 
 // eventData is the record a workflow receives: the written record, or the one its path
@@ -240,6 +229,9 @@ func (p *Plugin) cancel(pl *plan, reason string) {
 type trigger struct{ p *Plugin }
 
 func (trigger) Type() string { return Type }
+
+// RequestBound implements workflow.RequestBound: config.roles limits who fires them.
+func (trigger) RequestBound() bool { return true }
 
 // ValidateConfig checks collection (required, existing), global, actions and appends.
 func (t trigger) ValidateConfig(_ *core.Tx, cfg map[string]any) error {

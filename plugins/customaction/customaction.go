@@ -12,8 +12,11 @@
 // status -4, with the reason). The answer is {"data":{"executions":[{"id","status"}]}, "messages"}.
 // A body, when present, must be a JSON object; filterByTk may list ids (1,2, filterByTk[]=1
 // or the last path segment), each record counted once.
-// The collection route needs the role's "get" permission on the collection; workflows:trigger
-// is open to every signed-in user.
+// The collection route needs the role's "get" permission on the collection, and a workflow
+// with config.roles runs only for those roles. A workflow without a collection
+// (workflows:trigger) runs only for root, admin and the roles in its config.roles. Keys that
+// run nothing are listed in meta.ignoredWorkflows; when nothing runs only because of the
+// role, the answer is 403.
 package customaction
 
 import (
@@ -64,19 +67,31 @@ func (p *Plugin) serve(ac *core.ActionContext) error {
 	if !free {
 		coll = ac.Collection.Name
 	}
+	b := p.wf.Bindings(ac)
+	allowed := func(w *workflow.Workflow) bool { return w.AllowsRole(ac.Role) }
+	if free {
+		allowed = func(w *workflow.Workflow) bool { return freeAllowed(w, ac.Role) }
+	}
 	var wfs []*workflow.Workflow
-	seen := map[string]bool{}
-	for _, item := range strings.Split(raw, ",") {
-		key, _, _ := strings.Cut(strings.TrimSpace(item), "!")
-		if key == "" || seen[key] {
+	for _, item := range b.List {
+		w := b.WorkflowAllowed(item.Key, Type, allowed)
+		if w == nil {
 			continue
 		}
-		seen[key] = true
-		if w, ok := p.wf.ByKey(key); ok && w.Type == Type && w.ConfigString("collection") == coll {
-			wfs = append(wfs, w)
+		if c := w.ConfigString("collection"); c != coll {
+			if c == "" {
+				c = "workflows:trigger"
+			}
+			b.Ignore(w.Key, "it answers on "+c)
+			continue
 		}
+		b.Fired(w.Key)
+		wfs = append(wfs, w)
 	}
 	if len(wfs) == 0 {
+		if b.Refused() {
+			return core.Forbidden("role %q may not run these workflows: %s", ac.Role, forbiddenRule(free))
+		}
 		where := "workflows:trigger (no collection)"
 		if !free {
 			where = "collection " + coll
@@ -146,6 +161,20 @@ func (p *Plugin) serve(ac *core.ActionContext) error {
 	}
 	ac.Result = &core.Result{Data: map[string]any{"executions": execs}, Messages: res.Messages}
 	return nil
+}
+
+// freeAllowed is who runs a workflow without a collection (workflows:trigger): root, admin
+// and the roles in its config.roles: no collection permission guards such a workflow, so
+// it is closed unless config.roles opens it.
+func freeAllowed(w *workflow.Workflow, role string) bool {
+	return role == core.RoleRoot || role == core.RoleAdmin || w.HasRole(role)
+}
+
+func forbiddenRule(free bool) string {
+	if free {
+		return "workflows without a collection run for root, admin and the roles in their config.roles"
+	}
+	return "their config.roles leave it out"
 }
 
 // enqueue queues the async events in one transaction and returns the ids queued (loop
@@ -232,6 +261,9 @@ func (p *Plugin) records(ac *core.ActionContext, w *workflow.Workflow, values ma
 type trigger struct{ p *Plugin }
 
 func (trigger) Type() string { return Type }
+
+// RequestBound implements workflow.RequestBound: config.roles limits who fires them.
+func (trigger) RequestBound() bool { return true }
 
 // ValidateConfig checks collection (optional: none means workflows:trigger) and appends.
 func (t trigger) ValidateConfig(_ *core.Tx, cfg map[string]any) error {

@@ -195,7 +195,7 @@ return table.concat(out, ",")`,
 func TestFreeContext(t *testing.T) {
 	e := newEnv(t)
 	key := e.Workflow(map[string]any{
-		"sync": true,
+		"sync": true, "config": map[string]any{"roles": []any{"member"}},
 		"script": `flow.message("hi " .. ctx.user.email)
 return {a = ctx.data.a, c = ctx.data.b.c, role = ctx.roleName}`,
 	})
@@ -215,7 +215,7 @@ return {a = ctx.data.a, c = ctx.data.b.c, role = ctx.roleName}`,
 	}
 	t.Run("no body", func(t *testing.T) {
 		e.Post("/api/workflows:trigger?triggerWorkflows="+key, member, nil).Must(t, 500) // ctx.data.b is nil: a Lua error
-		k2 := e.at(t).Workflow(map[string]any{"sync": true, "script": `return next(ctx.data) == nil`})
+		k2 := e.at(t).Workflow(map[string]any{"sync": true, "config": map[string]any{"roles": []any{"member"}}, "script": `return next(ctx.data) == nil`})
 		r := e.Post("/api/workflows:trigger?triggerWorkflows="+k2, member, nil).Must(t, 200)
 		x := e.Get(fmt.Sprintf("/api/executions:get?filterByTk=%d", coretest.Num(answered(t, r)[0]["id"])), e.Root).Must(t, 200).Obj(t)
 		if x["output"] != true {
@@ -360,9 +360,9 @@ func TestPermission(t *testing.T) {
 			t.Fatalf("%d executions", n)
 		}
 	})
-	t.Run("workflows:trigger is open to a signed-in user", func(t *testing.T) {
+	t.Run("workflows:trigger is open to the roles in config.roles", func(t *testing.T) {
 		e := e.at(t)
-		free := e.Workflow(map[string]any{"sync": true, "script": `return 1`})
+		free := e.Workflow(map[string]any{"sync": true, "config": map[string]any{"roles": []any{"lister"}}, "script": `return 1`})
 		e.Post("/api/workflows:trigger?triggerWorkflows="+free, cases[0].token, nil).Must(t, 200)
 		e.Post("/api/workflows:trigger?triggerWorkflows="+free, "", nil).Must(t, 401)
 	})

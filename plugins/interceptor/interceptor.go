@@ -16,6 +16,11 @@
 // types, required fields or permissions. Each workflow sees the values the one before it
 // left. Only values are read back; changes to filterByTk and filter are ignored.
 //
+// Before the first script of a create or update, the values are type-checked
+// (core.ActionContext.CheckValues): a body that is not an object, an unknown field or a
+// wrong type is a 400 and no script runs; required fields are checked after the scripts.
+// A workflow with config.roles runs only for those roles (workflow.Bindings).
+//
 //	wf := workflow.New(workflow.Config{})
 //	app, _ := core.New(cfg, core.WithPlugins(wf, interceptor.New(wf)))
 package interceptor
@@ -23,9 +28,9 @@ package interceptor
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/actionflow/actionflow/core"
 	"github.com/actionflow/actionflow/core/query"
@@ -75,6 +80,13 @@ func (p *Plugin) intercept(ac *core.ActionContext) error {
 	wfs := p.selectWorkflows(ac)
 	if len(wfs) == 0 {
 		return nil
+	}
+	// The scripts see values already type-checked: a client's wrong type is its 400, not a
+	// script's error.
+	if ac.Action != "destroy" {
+		if err := ac.CheckValues(); err != nil {
+			return err
+		}
 	}
 	users, err := p.data.Collection(core.UsersCollection)
 	if err != nil {
@@ -147,29 +159,35 @@ func (p *Plugin) addMessages(ac *core.ActionContext) error {
 	return nil
 }
 
-// selectWorkflows picks listed local workflows in list order, then the global ones.
+// selectWorkflows picks listed local workflows in list order, then the global ones;
+// workflows whose config.roles leave out the request's role are not picked. Keys that
+// fire nothing are noted on the request's bindings.
 func (p *Plugin) selectWorkflows(ac *core.ActionContext) []*workflow.Workflow {
 	raw := ac.Params.Get("triggerWorkflows")
-	globals := p.wf.Enabled(Type)
-	if raw == "" && len(globals) == 0 {
+	if raw == "" && len(p.wf.Enabled(Type)) == 0 {
 		return nil
 	}
+	b := p.wf.Bindings(ac)
 	var out []*workflow.Workflow
-	seen := map[string]bool{}
-	for _, item := range strings.Split(raw, ",") {
-		key, _, _ := strings.Cut(strings.TrimSpace(item), "!")
-		if key = strings.TrimSpace(key); key == "" || seen[key] {
+	for _, item := range b.List {
+		w := b.Workflow(item.Key, Type)
+		if w == nil {
 			continue
 		}
-		seen[key] = true
-		w, ok := p.wf.ByKey(key)
-		if !ok || w.Type != Type || w.ConfigBool("global") || w.ConfigString("collection") != ac.Collection.Name {
+		if w.ConfigBool("global") {
+			b.Ignore(w.Key, "a global workflow fires on its config.actions, not when listed")
+			continue // it may fire below
+		}
+		if coll := w.ConfigString("collection"); coll != ac.Collection.Name {
+			b.Ignore(w.Key, fmt.Sprintf("it fires on %s, not on %s", coll, ac.Collection.Name))
 			continue
 		}
+		b.Fired(w.Key)
 		out = append(out, w)
 	}
-	for _, w := range globals {
-		if w.ConfigBool("global") && w.ConfigString("collection") == ac.Collection.Name && slices.Contains(w.ConfigStrings("actions"), ac.Action) {
+	for _, w := range b.Globals(Type) {
+		if w.ConfigString("collection") == ac.Collection.Name && slices.Contains(w.ConfigStrings("actions"), ac.Action) {
+			b.Fired(w.Key)
 			out = append(out, w)
 		}
 	}
@@ -213,6 +231,9 @@ func kind(v any) string {
 type trigger struct{ p *Plugin }
 
 func (trigger) Type() string { return Type }
+
+// RequestBound implements workflow.RequestBound: config.roles limits who fires them.
+func (trigger) RequestBound() bool { return true }
 
 // AlwaysSync implements workflow.SyncOnly: interception decides the response.
 func (trigger) AlwaysSync() bool { return true }

@@ -140,6 +140,10 @@ func (e *Engine) Init(h *core.Host) error {
 	if err := h.Resource(ExecutionsCollection, e.executionActions()); err != nil {
 		return err
 	}
+	// Last of the after hooks: every trigger has said which listed keys it fired.
+	if err := h.Hook(core.AfterAction, core.Hook{ID: "workflow.ignored", Priority: 1000, Fn: e.reportIgnored}); err != nil {
+		return err
+	}
 	_, prefix := h.Store()
 	e.disp = newDispatcher(e, e.cfg.Workers, prefix)
 	e.gonePrefix = append(append([]byte(nil), prefix...), "gone/"...)

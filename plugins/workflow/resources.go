@@ -71,6 +71,9 @@ func (e *Engine) checkConfig(tx *core.Tx, typ string, raw *json.RawMessage) (map
 		}
 		cfg = normalize(m).(map[string]any)
 	}
+	if err := checkRoles(t, cfg); err != nil {
+		return nil, err
+	}
 	if err := t.ValidateConfig(tx, cfg); err != nil {
 		var ce *core.Error
 		if errors.As(err, &ce) {

@@ -5,7 +5,10 @@ package workflowtest
 
 import (
 	"fmt"
+	"log/slog"
 	"net/url"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,4 +80,40 @@ func Status(x map[string]any) int64 {
 		return 99
 	}
 	return coretest.Num(x["status"])
+}
+
+// Logs keeps an app's log lines for a test: core.Config{Logger: logs.Logger()}.
+type Logs struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+// Logger is a text logger at debug level writing to l.
+func (l *Logs) Logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// Write implements io.Writer: p is one line of the text handler.
+func (l *Logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// Lines returns the lines so far that contain every one of parts.
+func (l *Logs) Lines(parts ...string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+next:
+	for _, line := range l.lines {
+		for _, p := range parts {
+			if !strings.Contains(line, p) {
+				continue next
+			}
+		}
+		out = append(out, line)
+	}
+	return out
 }
