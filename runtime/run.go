@@ -223,11 +223,13 @@ func (w *worker) exec(parent context.Context, req *Request, res *Result, deadlin
 	switch {
 	case r.stopped:
 		res.Stop = r.stopVal
-	case ctxErr != nil:
+	case perr != nil && ctxErr != nil:
 		res.Err = r.interruptError(cause)
 	case perr != nil:
 		res.Err = r.scriptError(perr)
 	default:
+		// The script returned, even if its context ended meanwhile (a deadline that struck
+		// as its last call, e.g. a committed db write, returned): the run is a success.
 		dirty = false
 		out, err := FromLua(ret)
 		if err != nil {
