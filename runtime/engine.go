@@ -239,8 +239,8 @@ type Request struct {
 	Timeout time.Duration  // 0 means Config.Timeout; counted from the call of Run, the wait for a state included
 	// Key groups the foreground runs that share Config.KeyShare (a workflow's key). The
 	// runs without a key are limited by Config.Workers only.
-	Key string
-	Host    any            // opaque value for modules, read through Run.Host
+	Key  string
+	Host any // opaque value for modules, read through Run.Host
 	// Background runs it on the states of Config.BackgroundWorkers: for work nobody
 	// waits for (queued workflow executions), which must not hold the states of runs
 	// that answer requests.
