@@ -285,6 +285,9 @@ func (e *Engine) Run(ctx context.Context, req Request) *Result {
 		timeout = e.cfg.Timeout
 	}
 	deadline := start.Add(timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
 	if outer := e.outer(ctx); outer != nil {
 		// A run nested in a background run is background work too.
 		req.Background = req.Background || outer.background

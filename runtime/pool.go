@@ -76,6 +76,9 @@ func (p *pool) take(ctx context.Context, key string, deadline time.Time) (*worke
 		err = fmt.Errorf("%w: %w", ErrTimeout, ErrStateWait)
 	case <-ctx.Done():
 		err = ctxError(ctx)
+		if errors.Is(err, ErrTimeout) { // the caller's deadline, which is the run's
+			err = fmt.Errorf("%w: %w", ErrTimeout, ErrStateWait)
+		}
 	case <-p.e.done:
 		err = ErrClosed
 	}
