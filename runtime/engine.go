@@ -30,7 +30,7 @@ const (
 type Config struct {
 	// Workers is the most Lua states runs other than background ones (those a request
 	// waits for) hold at once: states are built on demand up to it. Default
-	// runtime.GOMAXPROCS(0) × 8 (a state costs about 100 KiB; CPU-bound scripts still
+	// runtime.GOMAXPROCS(0) × 8 (a fresh state takes about 70 KiB of heap; CPU-bound scripts still
 	// share the CPUs).
 	Workers int
 	// IdleWorkers is how many of those states are kept when idle; the others are closed
