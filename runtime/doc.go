@@ -1,5 +1,5 @@
 // Package runtime is the Lua engine every actionflow workflow runs in: a
-// sandboxed gopher-lua (Lua 5.1) with a fixed pool of states, a cache of
+// sandboxed gopher-lua (Lua 5.1) with a pool of states, a cache of
 // compiled scripts, Go<->Lua value converters and a registry of host modules.
 //
 //	eng, err := runtime.New(runtime.Config{}, lib.Standard(lib.StdConfig{})...)
@@ -99,13 +99,19 @@
 //
 // # Pooling
 //
-// Config.Workers states (default GOMAXPROCS) live in a channel: a run takes
-// one (waiting while its caller's context allows), so the pool also bounds
-// concurrent Lua memory. Background runs (Request.Background: queued workflow
-// executions) take theirs from a second pool of Config.BackgroundWorkers
-// states (default Workers), so that long background scripts never make a run
-// that answers a request wait for a state; a run nested in one (a module running
-// a script from inside a script) takes a free background state, else an extra one
+// Foreground runs take a state from a pool that builds them on demand up to
+// Config.Workers (default GOMAXPROCS × 8; a fresh state is about 70 KiB of heap), keeps
+// Config.IdleWorkers of them when idle and closes the others after 30 s unused; so the
+// pool also bounds concurrent Lua memory. The runs of one Request.Key (a workflow) hold at
+// most Config.KeyShare states (default half of Workers): a run beyond it waits while runs
+// of other keys pass it, so one slow workflow never holds every state. A run's deadline
+// starts when Run is called: a run still waiting for a state at its deadline ends with
+// ErrTimeout and ErrStateWait, its script not started. Background runs
+// (Request.Background: queued workflow executions) take theirs from a second, fixed pool
+// of Config.BackgroundWorkers states (default min(GOMAXPROCS, Workers)), so that long
+// background scripts never make a run that answers a request wait for a state; a run
+// nested in one (a module running a script from inside a script) takes a free state of
+// its kind, else an extra one
 // built for it. A state is built on first use (~45 µs). After a run it
 // goes back only if the run ended cleanly and a taint check passes: the base,
 // string, table and math tables, the array-marker metatable and the builtin

@@ -28,13 +28,24 @@ const (
 
 // Config configures an Engine. Zero fields take the defaults above.
 type Config struct {
-	Workers int // pooled LStates for runs other than background ones (= their concurrency); default runtime.GOMAXPROCS(0)
+	// Workers is the most Lua states runs other than background ones (those a request
+	// waits for) hold at once: states are built on demand up to it. Default
+	// runtime.GOMAXPROCS(0) × 8 (a fresh state takes about 70 KiB of heap; CPU-bound scripts still
+	// share the CPUs).
+	Workers int
+	// IdleWorkers is how many of those states are kept when idle; the others are closed
+	// after 30 s unused. Default min(GOMAXPROCS, Workers).
+	IdleWorkers int
+	// KeyShare is the most of those states the runs of one Request.Key (a workflow) hold
+	// at once: however many of its runs are in flight, runs of other keys find a state.
+	// Default Workers/2, at least 1.
+	KeyShare int
 	// BackgroundWorkers are more pooled LStates, for background runs
 	// (Request.Background) only, which never take the Workers states: however long
 	// background scripts run, foreground runs (those a request waits for) find a
-	// state. Default: Workers.
+	// state. Default: min(GOMAXPROCS, Workers).
 	BackgroundWorkers int
-	Timeout           time.Duration // per-run deadline when Request.Timeout is 0; default 5s
+	Timeout           time.Duration // per-run deadline when Request.Timeout is 0, counted from the call of Run; default 5s
 	MaxSourceBytes    int           // largest script source accepted by Compile; default 64 KiB
 	MemoryLimit       uint64        // ceiling of the process's live heap (after a GC) while runs are in flight; default 256 MiB
 	MaxStringBytes    int           // largest string a script can build (rep, .., concat, format, gsub); default 1 MiB
@@ -66,9 +77,9 @@ type Engine struct {
 	luaMods  map[string]*lua.FunctionProto
 	baseKeys map[string]bool // names of base globals, which Global modules may not shadow
 
-	workers []*worker
-	pool    chan *worker // Workers states, for foreground runs
-	bgPool  chan *worker // BackgroundWorkers states, for background runs
+	pool    *pool        // up to Workers states, for foreground runs
+	workers []*worker    // the BackgroundWorkers states
+	bgPool  chan *worker // the idle ones of them, for background runs
 
 	closed atomic.Bool
 	done   chan struct{}
@@ -93,14 +104,21 @@ var maxArrayIndexOnce sync.Once
 // New builds an engine. The Lua states are built lazily, on first use.
 // Duplicate or invalid modules are an error.
 func New(cfg Config, modules ...Module) (*Engine, error) {
-	if cfg.Workers < 0 || cfg.BackgroundWorkers < 0 || cfg.Timeout < 0 || cfg.MaxSourceBytes < 0 || cfg.MaxStringBytes < 0 {
+	if cfg.Workers < 0 || cfg.IdleWorkers < 0 || cfg.KeyShare < 0 || cfg.BackgroundWorkers < 0 || cfg.Timeout < 0 || cfg.MaxSourceBytes < 0 || cfg.MaxStringBytes < 0 {
 		return nil, errors.New("runtime: negative config value")
 	}
+	procs := goruntime.GOMAXPROCS(0)
 	if cfg.Workers == 0 {
-		cfg.Workers = goruntime.GOMAXPROCS(0)
+		cfg.Workers = procs * 8
+	}
+	if cfg.IdleWorkers == 0 || cfg.IdleWorkers > cfg.Workers {
+		cfg.IdleWorkers = min(procs, cfg.Workers)
+	}
+	if cfg.KeyShare == 0 || cfg.KeyShare > cfg.Workers {
+		cfg.KeyShare = max(1, cfg.Workers/2)
 	}
 	if cfg.BackgroundWorkers == 0 {
-		cfg.BackgroundWorkers = cfg.Workers
+		cfg.BackgroundWorkers = min(procs, cfg.Workers)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
@@ -122,7 +140,6 @@ func New(cfg Config, modules ...Module) (*Engine, error) {
 		cache:   newScriptCache(cacheSize),
 		modules: make(map[string]Module),
 		luaMods: make(map[string]*lua.FunctionProto),
-		pool:    make(chan *worker, cfg.Workers),
 		bgPool:  make(chan *worker, cfg.BackgroundWorkers),
 		done:    make(chan struct{}),
 		wake:    make(chan struct{}, 1),
@@ -147,15 +164,12 @@ func New(cfg Config, modules ...Module) (*Engine, error) {
 			return nil, err
 		}
 	}
-	e.workers = make([]*worker, cfg.Workers+cfg.BackgroundWorkers)
+	e.pool = newPool(e, cfg.Workers, cfg.IdleWorkers, cfg.KeyShare)
+	e.workers = make([]*worker, cfg.BackgroundWorkers)
 	for i := range e.workers {
 		w := newWorker(e)
 		e.workers[i] = w
-		if i < cfg.Workers {
-			e.pool <- w
-		} else {
-			e.bgPool <- w
-		}
+		e.bgPool <- w
 	}
 	e.watchers.Add(1)
 	go e.watch()
@@ -222,8 +236,11 @@ func isIdentifier(s string) bool {
 type Request struct {
 	Script  *Script
 	Globals map[string]any // converted with ToLua and set in the run's fresh env, e.g. "ctx"
-	Timeout time.Duration  // 0 means Config.Timeout
-	Host    any            // opaque value for modules, read through Run.Host
+	Timeout time.Duration  // 0 means Config.Timeout; counted from the call of Run, the wait for a state included
+	// Key groups the foreground runs that share Config.KeyShare (a workflow's key). The
+	// runs without a key are limited by Config.Workers only.
+	Key  string
+	Host any // opaque value for modules, read through Run.Host
 	// Background runs it on the states of Config.BackgroundWorkers: for work nobody
 	// waits for (queued workflow executions), which must not hold the states of runs
 	// that answer requests.
@@ -251,9 +268,10 @@ type Result struct {
 	Duration time.Duration  // wall time of Run, including the wait for a free state
 }
 
-// Run executes req.Script in a pooled state. It waits for a free state while
-// ctx allows; the run's deadline starts once it has one. It never panics and
-// always returns a non-nil Result.
+// Run executes req.Script in a pooled state. Its deadline (req.Timeout, or the caller's
+// context's when that is earlier) runs from the call: a run that waits for a free state
+// until its deadline ends with an error wrapping ErrTimeout and ErrStateWait, its script
+// not started. It never panics and always returns a non-nil Result.
 func (e *Engine) Run(ctx context.Context, req Request) *Result {
 	res := &Result{}
 	start := time.Now()
@@ -262,25 +280,41 @@ func (e *Engine) Run(ctx context.Context, req Request) *Result {
 		return res
 	}
 	e.start.Do(e.markStarted)
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = e.cfg.Timeout
+	}
+	deadline := start.Add(timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
 	if outer := e.outer(ctx); outer != nil {
 		// A run nested in a background run is background work too.
 		req.Background = req.Background || outer.background
-		e.runNested(ctx, &req, res)
+		e.runNested(ctx, &req, res, deadline)
 		res.Duration = time.Since(start)
 		return res
 	}
-	pool := e.pool
 	if req.Background {
-		pool = e.bgPool
+		w, err := e.acquire(ctx, e.bgPool, deadline)
+		if err != nil {
+			res.Err = err
+			res.Duration = time.Since(start)
+			return res
+		}
+		w.exec(ctx, &req, res, deadline)
+		e.bgPool <- w
+		res.Duration = time.Since(start)
+		return res
 	}
-	w, err := e.acquire(ctx, pool)
+	w, err := e.pool.take(ctx, req.Key, deadline)
 	if err != nil {
 		res.Err = err
 		res.Duration = time.Since(start)
 		return res
 	}
-	w.exec(ctx, &req, res)
-	pool <- w
+	w.exec(ctx, &req, res, deadline)
+	e.pool.give(w, req.Key)
 	res.Duration = time.Since(start)
 	return res
 }
@@ -303,25 +337,28 @@ func (e *Engine) outer(ctx context.Context) *runContext {
 // Nesting depth is bounded by the caller (the workflow engine's stack limit) and by
 // the outer run's deadline, which the nested run inherits; cancelling the outer run
 // cancels it too.
-func (e *Engine) runNested(ctx context.Context, req *Request, res *Result) {
+func (e *Engine) runNested(ctx context.Context, req *Request, res *Result, deadline time.Time) {
 	if e.closed.Load() {
 		res.Err = ErrClosed
 		return
 	}
-	pool := e.pool
 	if req.Background {
-		pool = e.bgPool
+		select {
+		case w := <-e.bgPool:
+			w.exec(ctx, req, res, deadline)
+			e.bgPool <- w
+			return
+		default:
+		}
+	} else if w := e.pool.tryTake(); w != nil {
+		w.exec(ctx, req, res, deadline)
+		e.pool.give(w, nestedKey)
+		return
 	}
-	select {
-	case w := <-pool:
-		w.exec(ctx, req, res)
-		pool <- w
-	default:
-		w := newWorker(e)
-		w.exec(ctx, req, res)
-		w.timer.Stop()
-		w.discard()
-	}
+	w := newWorker(e)
+	w.exec(ctx, req, res, deadline)
+	w.timer.Stop()
+	w.discard()
 }
 
 func (e *Engine) markStarted() {
@@ -330,7 +367,8 @@ func (e *Engine) markStarted() {
 	e.mu.Unlock()
 }
 
-func (e *Engine) acquire(ctx context.Context, pool chan *worker) (*worker, error) {
+// acquire takes a background state, waiting until deadline while ctx allows.
+func (e *Engine) acquire(ctx context.Context, pool chan *worker, deadline time.Time) (*worker, error) {
 	if e.closed.Load() {
 		return nil, ErrClosed
 	}
@@ -338,8 +376,12 @@ func (e *Engine) acquire(ctx context.Context, pool chan *worker) (*worker, error
 	select {
 	case w = <-pool:
 	default:
+		timer := time.NewTimer(time.Until(deadline))
+		defer timer.Stop()
 		select {
 		case w = <-pool:
+		case <-timer.C:
+			return nil, fmt.Errorf("%w: %w", ErrTimeout, ErrStateWait)
 		case <-ctx.Done():
 			return nil, ctxError(ctx)
 		case <-e.done:
@@ -373,12 +415,9 @@ func (e *Engine) Close() error {
 			r.ctx.cancelCause(ErrCanceled)
 		}
 	}
-	for i := range e.workers {
-		pool := e.pool
-		if i >= e.cfg.Workers {
-			pool = e.bgPool
-		}
-		w := <-pool
+	e.pool.close()
+	for range e.workers {
+		w := <-e.bgPool
 		w.timer.Stop()
 		w.discard()
 	}

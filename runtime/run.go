@@ -149,7 +149,8 @@ func (r *Run) require(L *lua.LState, name string) lua.LValue {
 }
 
 // exec runs one request on w and fills res. The caller holds w.
-func (w *worker) exec(parent context.Context, req *Request, res *Result) {
+// Its deadline was set when the run was asked for.
+func (w *worker) exec(parent context.Context, req *Request, res *Result, deadline time.Time) {
 	e := w.e
 	inFlight := false
 	defer func() {
@@ -174,10 +175,6 @@ func (w *worker) exec(parent context.Context, req *Request, res *Result) {
 		w.build()
 	}
 	L := w.L
-	timeout := req.Timeout
-	if timeout <= 0 {
-		timeout = e.cfg.Timeout
-	}
 
 	env := L.CreateTable(0, len(req.Globals))
 	env.Metatable = w.envMT
@@ -189,7 +186,7 @@ func (w *worker) exec(parent context.Context, req *Request, res *Result) {
 		}
 		env.RawSetString(k, lv)
 	}
-	rctx := newRunContext(e, parent, timeout, req.Background)
+	rctx := newRunContext(e, parent, deadline, req.Background)
 	defer rctx.release()
 	r := &Run{ctx: rctx, host: req.Host, w: w, script: req.Script, env: env, start: time.Now()}
 	fn := L.NewFunctionFromProto(req.Script.proto)
@@ -226,11 +223,13 @@ func (w *worker) exec(parent context.Context, req *Request, res *Result) {
 	switch {
 	case r.stopped:
 		res.Stop = r.stopVal
-	case ctxErr != nil:
+	case perr != nil && ctxErr != nil:
 		res.Err = r.interruptError(cause)
 	case perr != nil:
 		res.Err = r.scriptError(perr)
 	default:
+		// The script returned, even if its context ended meanwhile (a deadline that struck
+		// as its last call, e.g. a committed db write, returned): the run is a success.
 		dirty = false
 		out, err := FromLua(ret)
 		if err != nil {

@@ -39,8 +39,8 @@ func outerRun(ctx context.Context) *runContext {
 	return c
 }
 
-func newRunContext(e *Engine, parent context.Context, timeout time.Duration, background bool) *runContext {
-	c := &runContext{engine: e, parent: parent, background: background, deadline: time.Now().Add(timeout), done: make(chan struct{})}
+func newRunContext(e *Engine, parent context.Context, deadline time.Time, background bool) *runContext {
+	c := &runContext{engine: e, parent: parent, background: background, deadline: deadline, done: make(chan struct{})}
 	if pd, ok := parent.Deadline(); ok && pd.Before(c.deadline) {
 		c.deadline = pd
 	}

@@ -11,7 +11,7 @@ func TestRunContext(t *testing.T) {
 	type key struct{}
 	t.Run("deadline and value", func(t *testing.T) {
 		parent := context.WithValue(context.Background(), key{}, "v")
-		c := newRunContext(nil, parent, time.Hour, false)
+		c := newRunContext(nil, parent, time.Now().Add(time.Hour), false)
 		defer c.release()
 		if d, ok := c.Deadline(); !ok || time.Until(d) < 59*time.Minute {
 			t.Fatalf("deadline %v %v", d, ok)
@@ -27,7 +27,7 @@ func TestRunContext(t *testing.T) {
 	t.Run("earlier parent deadline wins", func(t *testing.T) {
 		parent, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		c := newRunContext(nil, parent, time.Hour, false)
+		c := newRunContext(nil, parent, time.Now().Add(time.Hour), false)
 		defer c.release()
 		pd, _ := parent.Deadline()
 		if d, _ := c.Deadline(); !d.Equal(pd) {
@@ -49,7 +49,7 @@ func TestRunContext(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			parent, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			c := newRunContext(nil, parent, time.Hour, false)
+			c := newRunContext(nil, parent, time.Now().Add(time.Hour), false)
 			defer c.release()
 			tc.do(c, cancel)
 			select {
@@ -64,7 +64,7 @@ func TestRunContext(t *testing.T) {
 	}
 	t.Run("released from parent", func(t *testing.T) {
 		parent, cancel := context.WithCancel(context.Background())
-		c := newRunContext(nil, parent, time.Hour, false)
+		c := newRunContext(nil, parent, time.Now().Add(time.Hour), false)
 		c.release()
 		cancel()
 		time.Sleep(10 * time.Millisecond)

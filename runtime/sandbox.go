@@ -54,6 +54,8 @@ type worker struct {
 	run   *Run                // current run (owner goroutine only)
 	cur   atomic.Pointer[Run] // current run, for the watchdog, Close and the timer
 	timer *time.Timer         // deadline timer, reset for every run
+
+	idleSince time.Time // when it last went back to its pool (pool.mu)
 }
 
 func newWorker(e *Engine) *worker {

@@ -130,20 +130,25 @@ func (e *Engine) collect(out chan<- uint64) {
 }
 
 func (e *Engine) inFlight(r *Run) bool {
-	for _, w := range e.workers {
-		if w.cur.Load() == r {
-			return true
-		}
-	}
-	return false
+	found := false
+	e.eachWorker(func(w *worker) { found = found || w.cur.Load() == r })
+	return found
 }
 
 func (e *Engine) oldestRun() *Run {
 	var oldest *Run
-	for _, w := range e.workers {
+	e.eachWorker(func(w *worker) {
 		if r := w.cur.Load(); r != nil && (oldest == nil || r.start.Before(oldest.start)) {
 			oldest = r
 		}
-	}
+	})
 	return oldest
+}
+
+// eachWorker calls fn for every pooled state, foreground and background.
+func (e *Engine) eachWorker(fn func(w *worker)) {
+	e.pool.each(fn)
+	for _, w := range e.workers {
+		fn(w)
+	}
 }

@@ -12,7 +12,10 @@ import (
 	"github.com/actionflow/actionflow/store"
 )
 
-// dispatcher runs queued executions on a fixed number of workers, FIFO by enqueue order.
+// dispatcher runs queued executions on a fixed number of workers: FIFO within a workflow
+// (key), and between workflows a free worker takes the next execution of the workflow
+// with the fewest runs in flight (the oldest such execution on a tie), so that one slow
+// workflow's backlog never holds every worker while another workflow has work.
 //
 // The durable queue is a key per queued execution, p/workflow/q/<id>, written in the
 // transaction that creates the execution and removed in the one that finishes it. The
@@ -25,9 +28,12 @@ type dispatcher struct {
 
 	mu      sync.Mutex
 	cond    *sync.Cond
-	fifo    []uint64
-	known   map[uint64]bool // queued in memory, parked or running
-	parked  map[uint64]bool // committed or committing, waiting for Dispatch or Cancel
+	queues  map[string][]uint64 // queued executions by workflow key, FIFO; no empty queue
+	queued  int                 // executions in queues
+	keys    map[uint64]string   // the workflow key of a known execution ("": found by a sweep)
+	busy    map[string]int      // runs in flight by workflow key
+	known   map[uint64]bool     // queued in memory, parked or running
+	parked  map[uint64]bool     // committed or committing, waiting for Dispatch or Cancel
 	stopped bool
 
 	pruneKick chan struct{} // Engine.pruneSoon: prune in the background goroutine
@@ -39,7 +45,8 @@ type dispatcher struct {
 
 func newDispatcher(e *Engine, workers int, prefix []byte) *dispatcher {
 	d := &dispatcher{e: e, workers: workers, prefix: append(append([]byte(nil), prefix...), "q/"...),
-		known: map[uint64]bool{}, parked: map[uint64]bool{}, pruneKick: make(chan struct{}, 1)}
+		known: map[uint64]bool{}, parked: map[uint64]bool{}, pruneKick: make(chan struct{}, 1),
+		queues: map[string][]uint64{}, keys: map[uint64]string{}, busy: map[string]int{}}
 	d.cond = sync.NewCond(&d.mu)
 	return d
 }
@@ -78,9 +85,11 @@ func (d *dispatcher) remove(tx *core.Tx, id uint64) error {
 	return nil
 }
 
-func (d *dispatcher) park(id uint64) {
+// park notes a queued execution of the workflow key, until its Dispatch or Cancel.
+func (d *dispatcher) park(id uint64, key string) {
 	d.mu.Lock()
 	d.known[id], d.parked[id] = true, true
+	d.keys[id] = key
 	d.mu.Unlock()
 }
 
@@ -88,19 +97,27 @@ func (d *dispatcher) unpark(id uint64) {
 	d.mu.Lock()
 	delete(d.parked, id)
 	delete(d.known, id)
+	delete(d.keys, id)
 	d.mu.Unlock()
 }
 
-// release moves parked executions to the FIFO.
+// release moves parked executions to their workflows' queues.
 func (d *dispatcher) release(ids ...uint64) {
 	d.mu.Lock()
 	for _, id := range ids {
 		delete(d.parked, id)
 		d.known[id] = true
-		d.fifo = append(d.fifo, id)
+		d.queueLocked(id)
 	}
 	d.mu.Unlock()
 	d.cond.Broadcast()
+}
+
+// queueLocked appends id to the queue of its workflow key.
+func (d *dispatcher) queueLocked(id uint64) {
+	key := d.keys[id]
+	d.queues[key] = append(d.queues[key], id)
+	d.queued++
 }
 
 // start queues what the store holds and starts the workers and the sweeper.
@@ -147,7 +164,7 @@ func (d *dispatcher) sweep() error {
 	for _, id := range ids {
 		if !d.known[id] {
 			d.known[id] = true
-			d.fifo = append(d.fifo, id)
+			d.queueLocked(id) // key unknown here: the queue of ""
 			added++
 		}
 	}
@@ -181,24 +198,51 @@ func (d *dispatcher) stop(ctx context.Context) error {
 	}
 }
 
-func (d *dispatcher) next() (uint64, bool) {
+// next takes the execution a free worker runs: the oldest of the workflow with the fewest
+// runs in flight (the oldest head on a tie), counted in busy until done.
+func (d *dispatcher) next() (uint64, string, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for len(d.fifo) == 0 && !d.stopped {
+	for d.queued == 0 && !d.stopped {
 		d.cond.Wait()
 	}
 	if d.stopped {
-		return 0, false
+		return 0, "", false
 	}
-	id := d.fifo[0]
-	d.fifo = d.fifo[1:]
-	return id, true
+	var key string
+	first := true
+	for k, q := range d.queues {
+		if first || d.busy[k] < d.busy[key] || (d.busy[k] == d.busy[key] && q[0] < d.queues[key][0]) {
+			key, first = k, false
+		}
+	}
+	q := d.queues[key]
+	id := q[0]
+	if len(q) == 1 {
+		delete(d.queues, key)
+	} else {
+		d.queues[key] = q[1:]
+	}
+	d.queued--
+	d.busy[key]++
+	return id, key, true
+}
+
+// done ends a run that next gave out.
+func (d *dispatcher) done(id uint64, key string) {
+	d.mu.Lock()
+	delete(d.known, id)
+	delete(d.keys, id)
+	if d.busy[key]--; d.busy[key] <= 0 {
+		delete(d.busy, key)
+	}
+	d.mu.Unlock()
 }
 
 func (d *dispatcher) work() {
 	defer d.wg.Done()
 	for {
-		id, ok := d.next()
+		id, key, ok := d.next()
 		if !ok {
 			return
 		}
@@ -206,9 +250,7 @@ func (d *dispatcher) work() {
 			d.e.log.Error("run execution", "execution", id, "err", err)
 		}
 		d.e.pruneSoon()
-		d.mu.Lock()
-		delete(d.known, id)
-		d.mu.Unlock()
+		d.done(id, key)
 	}
 }
 

@@ -343,7 +343,7 @@ func (e *Engine) Enqueue(tx *core.Tx, ev Event) (uint64, error) {
 	if err := e.disp.put(tx, id); err != nil {
 		return 0, err
 	}
-	e.disp.park(id)
+	e.disp.park(id, ev.Workflow.Key)
 	tx.OnAbort(func() { e.disp.unpark(id) })
 	tx.OnCommit(func() { e.count.Add(1) })
 	return id, nil

@@ -98,6 +98,9 @@ type Origin struct {
 type ExecError struct {
 	Message string `json:"message"`
 	Line    int    `json:"line,omitempty"`
+	// Writes are the db writes that committed before an aborted or errored run ended,
+	// e.g. "orders#12 created".
+	Writes []string `json:"writes,omitempty"`
 }
 
 // LogLine is one line an execution logged.
@@ -217,6 +220,13 @@ func execFromRecord(r core.Record) (*Execution, error) {
 		if l, ok := m["line"].(int64); ok {
 			x.Error.Line = int(l)
 		}
+		if list, ok := m["writes"].([]any); ok {
+			for _, w := range list {
+				if s, ok := w.(string); ok {
+					x.Error.Writes = append(x.Error.Writes, s)
+				}
+			}
+		}
 	}
 	if list, ok := r["logs"].([]any); ok {
 		x.Logs = make([]LogLine, 0, len(list))
@@ -287,6 +297,13 @@ func execValues(x *Execution) (map[string]any, error) {
 		e := map[string]any{"message": x.Error.Message}
 		if x.Error.Line != 0 {
 			e["line"] = int64(x.Error.Line)
+		}
+		if len(x.Error.Writes) > 0 {
+			w := make([]any, len(x.Error.Writes))
+			for i, s := range x.Error.Writes {
+				w[i] = s
+			}
+			e["writes"] = w
 		}
 		m["error"] = e
 	} else {

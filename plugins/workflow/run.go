@@ -31,6 +31,35 @@ type runState struct {
 	mu    sync.Mutex
 	notes []LogLine // lines other parts of the engine add, e.g. a trigger skipped by loop protection
 	ended bool      // the run is over: its outcome stands
+
+	// writes are the db writes of the run that committed, e.g. "orders#12 created" (the
+	// run's goroutine only): an execution that does not resolve says what it left behind.
+	writes []string
+}
+
+// maxNotedWrites caps runState.writes; more are counted in one last entry.
+const maxNotedWrites = 100
+
+// noteWrite records committed writes of the run, one entry per record (ids) or one for
+// the count n when ids is empty.
+func (st *runState) noteWrite(c *core.Collection, action string, ids []uint64, n int) {
+	add := func(s string) {
+		switch {
+		case len(st.writes) < maxNotedWrites:
+			st.writes = append(st.writes, s)
+		case len(st.writes) == maxNotedWrites:
+			st.writes = append(st.writes, "and more")
+		}
+	}
+	if len(ids) == 0 {
+		if n > 0 {
+			add(fmt.Sprintf("%d %s records %s", n, c.Name, action))
+		}
+		return
+	}
+	for _, id := range ids {
+		add(fmt.Sprintf("%s#%d %s", c.Name, id, action))
+	}
 }
 
 // abort cancels the run; false when it has already ended.
@@ -144,6 +173,7 @@ func (e *Engine) runScript(ctx context.Context, wf *Workflow, exec *Execution, o
 		Timeout:    time.Duration(wf.Options.Timeout) * time.Millisecond,
 		Host:       st,
 		Background: o.background,
+		Key:        scriptName(wf),
 	}
 	if o.readCtx {
 		req.ReadBack = []string{"ctx"}
@@ -190,6 +220,10 @@ func (e *Engine) runScript(ctx context.Context, wf *Workflow, exec *Execution, o
 			delete(out.Context, "workflow")
 			delete(out.Context, "execution")
 		}
+	case errors.Is(res.Err, runtime.ErrStateWait):
+		exec.Status = intp(StatusAborted)
+		exec.Reason = "timeout"
+		exec.Error = &ExecError{Message: "timed out waiting for a Lua state"}
 	case errors.Is(res.Err, runtime.ErrTimeout):
 		exec.Status = intp(StatusAborted)
 		exec.Reason = "timeout"
@@ -205,7 +239,28 @@ func (e *Engine) runScript(ctx context.Context, wf *Workflow, exec *Execution, o
 		exec.Status = intp(StatusError)
 		exec.Error = &ExecError{Message: res.Err.Error()}
 	}
+	e.noteWrites(exec, st.writes)
 	return out
+}
+
+// noteWrites says, on an execution that was aborted or errored, which of its db writes had
+// committed: in its error message and writes, and a log line per write. Those stay written
+// (a retry runs the script again from the start).
+func (e *Engine) noteWrites(exec *Execution, writes []string) {
+	if len(writes) == 0 || exec.Error == nil || (*exec.Status != StatusAborted && *exec.Status != StatusError) {
+		return
+	}
+	verb := "errored"
+	if *exec.Status == StatusAborted {
+		verb = "aborted"
+	}
+	exec.Error.Message += "; " + verb + " after committed writes: " + strings.Join(writes, ", ")
+	exec.Error.Writes = writes
+	t := now()
+	for _, w := range writes {
+		exec.Logs = append(exec.Logs, LogLine{Level: "warn", Message: "committed before the run " + verb + ": " + w, Time: t})
+	}
+	e.log.Warn("workflow run ended after committed writes", "execution", exec.ID, "workflow", exec.Key, "status", *exec.Status, "writes", len(writes))
 }
 
 // callerLine is the line of the Lua code that called the running Go function (0 when
@@ -408,6 +463,7 @@ func dbCreate(L *lua.LState, st *runState) (any, error) {
 			return err
 		}
 		out = core.Desensitize(c, r)
+		tx.OnCommit(func() { st.noteWrite(c, "created", recordIDs(r), 1) })
 		return nil
 	})
 	return out, err
@@ -433,6 +489,9 @@ func dbUpdate(L *lua.LState, st *runState) (any, error) {
 		for i, r := range recs {
 			out[i] = map[string]any(core.Desensitize(c, r))
 		}
+		if err == nil {
+			tx.OnCommit(func() { st.noteWrite(c, "updated", recordIDs(recs...), len(recs)) })
+		}
 		return err
 	})
 	return out, err
@@ -450,9 +509,27 @@ func dbDestroy(L *lua.LState, st *runState) (any, error) {
 	var n int
 	err = st.engine.app.Update(L.Context(), func(tx *core.Tx) error {
 		n, err = st.engine.data.Destroy(tx, c, sel, st.writeOptions())
+		if err == nil {
+			ids := []uint64(nil)
+			if sel.Filter == nil && n == 1 {
+				ids = []uint64{sel.ID}
+			}
+			tx.OnCommit(func() { st.noteWrite(c, "destroyed", ids, n) })
+		}
 		return err
 	})
 	return int64(n), err
+}
+
+// recordIDs are the ids of records.
+func recordIDs(recs ...core.Record) []uint64 {
+	ids := make([]uint64, 0, len(recs))
+	for _, r := range recs {
+		if id, ok := r["id"].(int64); ok {
+			ids = append(ids, uint64(id))
+		}
+	}
+	return ids
 }
 
 func luaValues(t *lua.LTable) (map[string]any, error) {
