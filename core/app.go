@@ -131,6 +131,10 @@ type App struct {
 	roles     roleCache
 	sessions  sessionCache
 	generated string
+	// dummyHash is compared with when a sign-in names no user (checkPassword).
+	dummyOnce      sync.Once
+	dummyHash      []byte
+	passwordChecks atomic.Uint64
 	reqSeq    atomic.Uint64
 	ctx       context.Context
 	cancel    context.CancelFunc
