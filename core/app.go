@@ -135,11 +135,11 @@ type App struct {
 	dummyOnce      sync.Once
 	dummyHash      []byte
 	passwordChecks atomic.Uint64
-	reqSeq    atomic.Uint64
-	ctx       context.Context
-	cancel    context.CancelFunc
-	closeOnce sync.Once
-	closeErr  error
+	reqSeq         atomic.Uint64
+	ctx            context.Context
+	cancel         context.CancelFunc
+	closeOnce      sync.Once
+	closeErr       error
 }
 
 // New builds an App: it opens the store, loads collections, makes the built-in roles and
