@@ -131,15 +131,17 @@ type App struct {
 	roles     roleCache
 	sessions  sessionCache
 	generated string
-	// dummyHash is compared with when a sign-in names no user (checkPassword).
+	reqSeq    atomic.Uint64
+	ctx       context.Context
+	cancel    context.CancelFunc
+	closeOnce sync.Once
+	closeErr  error
+
+	// dummyHash is compared with when a sign-in names no user (checkPassword);
+	// passwordChecks counts the comparisons (for tests).
 	dummyOnce      sync.Once
 	dummyHash      []byte
 	passwordChecks atomic.Uint64
-	reqSeq         atomic.Uint64
-	ctx            context.Context
-	cancel         context.CancelFunc
-	closeOnce      sync.Once
-	closeErr       error
 }
 
 // New builds an App: it opens the store, loads collections, makes the built-in roles and
