@@ -412,7 +412,9 @@ func (a *App) removeField(tx *Tx, c *Collection, name string) ([][2]string, erro
 		return nil, BadRequest(name, "is a system field")
 	}
 	if c.Name == UsersCollection {
-		if _, builtin := usersCollection().Field(name); builtin {
+		def := usersCollection()
+		def.index()
+		if _, builtin := def.Field(name); builtin {
 			return nil, BadRequest(name, "is a system field of users")
 		}
 	}
@@ -509,6 +511,9 @@ func (a *App) purgeField(coll, field string) {
 	}
 	if err != nil {
 		a.log.Error("purge field", "collection", coll, "field", field, "err", err)
+	}
+	if coll == UsersCollection {
+		a.sessions.invalidate() // it holds users as they were read
 	}
 }
 
