@@ -88,6 +88,7 @@ func (a *App) bootstrapAuth() error {
 	if err := a.normalizeStoredEmails(ctx, users); err != nil {
 		return err
 	}
+	a.dummy()
 	return a.Update(ctx, func(tx *Tx) error {
 		for _, r := range builtinRoles {
 			ids, err := a.data.indexIDs(tx, roles, "name", []any{r.Name}, 1)
@@ -580,16 +581,22 @@ func (a *App) reserveSignIn(ctx context.Context, account string) error {
 func (a *App) checkPassword(hash, password string) bool {
 	a.passwordChecks.Add(1)
 	if hash == "" {
-		a.dummyOnce.Do(func() {
-			h, err := bcrypt.GenerateFromPassword([]byte(randomToken(16)), a.cfg.BcryptCost)
-			if err == nil {
-				a.dummyHash = h
-			}
-		})
-		_ = bcrypt.CompareHashAndPassword(a.dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(a.dummy(), []byte(password))
 		return false
 	}
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+}
+
+// dummy is the dummy hash checkPassword compares with, made once (at start, see
+// bootstrapAuth, so that no sign-in pays for making it).
+func (a *App) dummy() []byte {
+	a.dummyOnce.Do(func() {
+		h, err := bcrypt.GenerateFromPassword([]byte(randomToken(16)), a.cfg.BcryptCost)
+		if err == nil {
+			a.dummyHash = h
+		}
+	})
+	return a.dummyHash
 }
 
 // findUser looks a user up by email (lower case; as stored too, for an old record that
@@ -674,6 +681,9 @@ func (a *App) ChangePassword(ctx context.Context, userID uint64, oldPassword, ne
 		return nil, err
 	}
 	email, _ := u["email"].(string)
+	if email == "" {
+		email = fmt.Sprintf("user %d", userID) // an old record without email: a count of its own
+	}
 	if err := a.reserveSignIn(ctx, email); err != nil {
 		return nil, err
 	}
