@@ -136,6 +136,12 @@ type App struct {
 	cancel    context.CancelFunc
 	closeOnce sync.Once
 	closeErr  error
+
+	// dummyHash is compared with when a sign-in names no user (checkPassword);
+	// passwordChecks counts the comparisons (for tests).
+	dummyOnce      sync.Once
+	dummyHash      []byte
+	passwordChecks atomic.Uint64
 }
 
 // New builds an App: it opens the store, loads collections, makes the built-in roles and

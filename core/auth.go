@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/mail"
 	"strings"
 	"sync"
 	"time"
@@ -86,7 +87,7 @@ func (a *App) bootstrapAuth() error {
 		}
 	}
 	a.data.beforeWrite = map[string]func(*Tx, Record, Record) error{
-		UsersCollection: a.checkUserRoles,
+		UsersCollection: a.checkUser,
 		RolesCollection: checkRole,
 	}
 	a.data.listeners = append(a.data.listeners, func(tx *Tx, ev *RecordEvent) error {
@@ -104,6 +105,10 @@ func (a *App) bootstrapAuth() error {
 	ctx := context.Background()
 	roles, _ := a.schema.get(RolesCollection)
 	users, _ := a.schema.get(UsersCollection)
+	if err := a.normalizeStoredEmails(ctx, users); err != nil {
+		return err
+	}
+	a.dummy()
 	return a.Update(ctx, func(tx *Tx) error {
 		for _, r := range builtinRoles {
 			ids, err := a.data.indexIDs(tx, roles, "name", []any{r.Name}, 1)
@@ -126,6 +131,7 @@ func (a *App) bootstrapAuth() error {
 		if err != nil || n > 0 {
 			return err
 		}
+		// The root user's email goes through checkUser, so it is validated and lower-cased.
 		pw := a.cfg.RootPassword
 		if pw == "" {
 			pw = randomToken(12)
@@ -155,6 +161,79 @@ func (a *App) migrateMember(tx *Tx, roles *Collection, id uint64) error {
 	}
 	if _, err := a.data.UpdateRecord(tx, roles, rec, map[string]any{"allowAll": false}, WriteOptions{}); err != nil {
 		return fmt.Errorf("core: migrate role member: %w", err)
+	}
+	return nil
+}
+
+// checkUser validates a user record before it is written (API.md §3): its roles, its
+// email (an address, stored lower case) and its password (a user needs one). Email and
+// password are checked when they change, so an old record is not refused for them.
+func (a *App) checkUser(tx *Tx, rec, prev Record) error {
+	if err := a.checkUserRoles(tx, rec, prev); err != nil {
+		return err
+	}
+	if prev == nil || !EqualValues(rec["email"], prev["email"]) {
+		if e, ok := rec["email"].(string); ok {
+			norm, err := normalizeEmail(e)
+			if err != nil {
+				return err
+			}
+			rec["email"] = norm
+		}
+	}
+	if prev == nil || !EqualValues(rec["password"], prev["password"]) {
+		if pw, _ := rec["password"].(string); pw == "" {
+			return BadRequest("password", "is required: a user needs a password")
+		}
+	}
+	return nil
+}
+
+// normalizeEmail checks that s is a bare email address (no display name, no angle
+// brackets) and returns it lower case.
+func normalizeEmail(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Name != "" || addr.Address != s {
+		return "", BadRequest("email", "%q is not an email address", truncate(s, 80))
+	}
+	return strings.ToLower(s), nil
+}
+
+// normalizeStoredEmails lower-cases the emails of users written before emails were
+// normalised, so that sign-in (which looks them up lower case) finds them. A user whose
+// lower-cased email is taken by another stays as it is (and is logged); sign-in then
+// finds it by its email as stored.
+func (a *App) normalizeStoredEmails(ctx context.Context, users *Collection) error {
+	var ids []uint64
+	err := a.View(ctx, func(tx *Tx) error {
+		return tx.Scan(store.RecordPrefix(users.Name), store.ScanOptions{}, func(k, v []byte) error {
+			r, err := decodeRecord(users, v)
+			if err != nil {
+				return err
+			}
+			if e, ok := r["email"].(string); ok && e != strings.ToLower(e) {
+				ids = append(ids, store.IDFromKey(k))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("core: read users: %w", err)
+	}
+	for _, id := range ids {
+		err := a.Update(ctx, func(tx *Tx) error {
+			prev, err := a.data.load(tx, users, id)
+			if err != nil {
+				return err
+			}
+			e, _ := prev["email"].(string)
+			_, err = a.data.UpdateStored(tx, users, prev, Record{"email": strings.ToLower(e)}, WriteOptions{})
+			return err
+		})
+		if err != nil {
+			a.log.Warn("email of a user left as it is", "user", id, "err", err)
+		}
 	}
 	return nil
 }
@@ -238,10 +317,22 @@ func tokenHash(token string) []byte {
 	return h[:]
 }
 
-// session is what a token key holds.
+// session is what a token key holds. Stamp is passwordStamp of the user's password hash
+// when the token was made: a token is valid only while the user's password is the one it
+// was signed in with, so any change of the password (auth:changePassword, root's
+// users:update, a script's db.update) revokes every token of the user at once, on every
+// node sharing the store, without an index of a user's tokens.
 type session struct {
 	UserID    uint64    `json:"userId"`
 	ExpiresAt time.Time `json:"expiresAt"`
+	Stamp     string    `json:"stamp"`
+}
+
+// passwordStamp is a short digest of a user record's password hash (itself salted).
+func passwordStamp(u Record) string {
+	h, _ := u["password"].(string)
+	sum := sha256.Sum256([]byte("actionflow.session:" + h))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
 // authenticate resolves the bearer token and X-Role into ac.User, ac.UserID and ac.Role.
@@ -278,6 +369,9 @@ func (a *App) authenticate(ctx *fasthttp.RequestCtx, ac *ActionContext) error {
 		u, err := a.data.load(tx, users, s.UserID)
 		if err != nil {
 			return Unauthorized("the token's user no longer exists")
+		}
+		if s.Stamp != passwordStamp(u) {
+			return Unauthorized("the token was revoked by a password change")
 		}
 		ac.User, ac.UserID = u, s.UserID
 		ac.Set(tokenKey, token)
@@ -521,39 +615,205 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// SignIn checks credentials and makes a token.
+// Sign-in throttling (API.md §3): from the signInLimit-th failed sign-in for one account
+// within signInWindow of the first failure counted, sign-ins for it answer 429 until the
+// window ends. The count is kept in the store (store.SignInFailuresKey, with a TTL), so it
+// survives restarts and holds for every node sharing the store.
+const (
+	signInLimit  = 10
+	signInWindow = 15 * time.Minute
+)
+
+// signInFailures is what a sign-in failures key holds.
+type signInFailures struct {
+	Count int       `json:"count"`
+	First time.Time `json:"first"`
+}
+
+// failuresKey is the throttling key of an account (an email or a username), lower case.
+func failuresKey(account string) []byte {
+	h := sha256.Sum256([]byte(strings.ToLower(account)))
+	return store.SignInFailuresKey(h[:])
+}
+
+// reserveSignIn counts one more attempt against account before its password is
+// checked, or refuses it with a 429 when the account's window is closed. Counting first
+// means concurrent guesses cannot pass the limit; a successful attempt clears the count
+// (clearSignIn).
+func (a *App) reserveSignIn(ctx context.Context, account string) error {
+	key := failuresKey(account)
+	var wait time.Duration
+	err := a.Update(ctx, func(tx *Tx) error {
+		now := time.Now()
+		wait = 0
+		var f signInFailures
+		b, err := tx.Get(key)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return fmt.Errorf("core: read sign-in failures: %w", err)
+		default:
+			if json.Unmarshal(b, &f) != nil {
+				f = signInFailures{}
+			}
+		}
+		end := f.First.Add(signInWindow)
+		if f.Count == 0 || !now.Before(end) {
+			f = signInFailures{First: now}
+			end = now.Add(signInWindow)
+		}
+		if f.Count >= signInLimit {
+			wait = end.Sub(now)
+			return nil
+		}
+		f.Count++
+		b, _ = json.Marshal(f)
+		return tx.SetTTL(key, b, end.Sub(now))
+	})
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return TooManyRequests(wait, "too many failed sign-ins for this account; try again later")
+	}
+	return nil
+}
+
+// checkPassword compares a password with a user's bcrypt hash. With no hash (an unknown
+// account, a user without a password) it compares with a dummy hash of the same cost, so
+// that the answer takes as long as for a wrong password.
+func (a *App) checkPassword(hash, password string) bool {
+	a.passwordChecks.Add(1)
+	if hash == "" {
+		_ = bcrypt.CompareHashAndPassword(a.dummy(), []byte(password))
+		return false
+	}
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+}
+
+// dummy is the dummy hash checkPassword compares with, made once (at start, see
+// bootstrapAuth, so that no sign-in pays for making it).
+func (a *App) dummy() []byte {
+	a.dummyOnce.Do(func() {
+		h, err := bcrypt.GenerateFromPassword([]byte(randomToken(16)), a.cfg.BcryptCost)
+		if err == nil {
+			a.dummyHash = h
+		}
+	})
+	return a.dummyHash
+}
+
+// findUser looks a user up by email (lower case; as stored too, for an old record that
+// could not be lower-cased) or by username; nil when there is none.
+func (a *App) findUser(tx *Tx, users *Collection, account string) (Record, error) {
+	field, values := "username", []string{account}
+	if strings.Contains(account, "@") {
+		field, values = "email", []string{strings.ToLower(account)}
+		if values[0] != account {
+			values = append(values, account)
+		}
+	}
+	for _, v := range values {
+		ids, err := a.data.indexIDs(tx, users, field, []any{v}, 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) > 0 {
+			return a.data.load(tx, users, ids[0])
+		}
+	}
+	return nil, nil
+}
+
+// SignIn checks credentials and makes a token. Failed attempts are throttled per account
+// (signInLimit, signInWindow).
 func (a *App) SignIn(ctx context.Context, account, password string) (token string, user Record, err error) {
 	users, _ := a.schema.get(UsersCollection)
-	field := "email"
-	if !strings.Contains(account, "@") {
-		field = "username"
-	}
+	account = strings.TrimSpace(account)
 	var u Record
 	err = a.View(ctx, func(tx *Tx) error {
-		ids, err := a.data.indexIDs(tx, users, field, []any{account}, 1)
-		if err != nil || len(ids) == 0 {
-			return err
-		}
-		u, err = a.data.load(tx, users, ids[0])
+		u, err = a.findUser(tx, users, account)
 		return err
 	})
 	if err != nil {
 		return "", nil, err
 	}
+	throttle := account
+	if e, ok := u["email"].(string); ok && e != "" {
+		throttle = e // a user's attempts count together, by email or by username
+	}
+	if err := a.reserveSignIn(ctx, throttle); err != nil {
+		return "", nil, err
+	}
 	hash, _ := u["password"].(string)
-	if u == nil || hash == "" || bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+	if !a.checkPassword(hash, password) || u == nil {
 		return "", nil, Unauthorized("wrong account or password")
 	}
 	token = randomToken(32)
 	exp := time.Now().Add(a.cfg.TokenTTL)
-	b, _ := json.Marshal(session{UserID: idOf(u), ExpiresAt: exp})
+	b, _ := json.Marshal(session{UserID: idOf(u), ExpiresAt: exp, Stamp: passwordStamp(u)})
 	err = a.Update(ctx, func(tx *Tx) error {
+		if err := tx.Delete(failuresKey(throttle)); err != nil {
+			return err
+		}
 		return tx.SetTTL(store.TokenKey(tokenHash(token)), b, a.cfg.TokenTTL)
 	})
 	if err != nil {
 		return "", nil, fmt.Errorf("core: save token: %w", err)
 	}
 	return token, Desensitize(users, u), nil
+}
+
+// ChangePassword sets a user's password after checking the old one, which revokes every
+// token of the user (see session). A wrong old password is a 400 naming oldPassword and
+// counts as a failed sign-in of the user.
+func (a *App) ChangePassword(ctx context.Context, userID uint64, oldPassword, newPassword string) (Record, error) {
+	if newPassword == "" {
+		return nil, BadRequest("newPassword", "is required")
+	}
+	if len(newPassword) > 72 {
+		return nil, BadRequest("newPassword", "longer than 72 bytes")
+	}
+	users, _ := a.schema.get(UsersCollection)
+	var u Record
+	err := a.View(ctx, func(tx *Tx) error {
+		var err error
+		u, err = a.data.load(tx, users, userID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	email, _ := u["email"].(string)
+	if email == "" {
+		email = fmt.Sprintf("user %d", userID) // an old record without email: a count of its own
+	}
+	if err := a.reserveSignIn(ctx, email); err != nil {
+		return nil, err
+	}
+	hash, _ := u["password"].(string)
+	if !a.checkPassword(hash, oldPassword) {
+		return nil, BadRequest("oldPassword", "is not the user's password")
+	}
+	var rec Record
+	err = a.Update(ctx, func(tx *Tx) error {
+		prev, err := a.data.load(tx, users, userID)
+		if err != nil {
+			return err
+		}
+		if prev["password"] != u["password"] {
+			return Conflict("oldPassword", "the password changed meanwhile; try again")
+		}
+		if err := tx.Delete(failuresKey(email)); err != nil {
+			return err
+		}
+		rec, err = a.data.UpdateRecord(tx, users, prev, map[string]any{"password": newPassword}, WriteOptions{UserID: userID})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return Desensitize(users, rec), nil
 }
 
 // SignOut revokes a token.

@@ -167,6 +167,11 @@ func (a *App) collectionsResource() map[string]Action {
 			if err != nil {
 				return err
 			}
+			for _, f := range c.Fields {
+				if err := a.targetEditable(ac, f); err != nil {
+					return err
+				}
+			}
 			if err := a.saveCollection(ac.Tx, c); err != nil {
 				return err
 			}
@@ -280,6 +285,9 @@ func (a *App) fieldsResource() map[string]Action {
 			if err != nil {
 				return err
 			}
+			if err := fieldsEditable(ac, c); err != nil {
+				return err
+			}
 			var f Field
 			if err := decodeInput(ac, &f); err != nil {
 				return err
@@ -288,6 +296,18 @@ func (a *App) fieldsResource() map[string]Action {
 				return err
 			}
 			added, _ := c.Field(f.Name)
+			if err := a.targetEditable(ac, added); err != nil {
+				return err
+			}
+			if added.Required && added.DefaultValue == nil {
+				ids, err := a.data.IDs(ac.Tx, c, 0, 1, false)
+				if err != nil {
+					return fmt.Errorf("core: read %s: %w", c.Name, err)
+				}
+				if len(ids) > 0 {
+					return BadRequest(f.Name, "a required field needs a defaultValue when %s has records", c.Name)
+				}
+			}
 			if added.Unique || added.Indexed() {
 				if err := a.indexExisting(ac.Tx, c, added); err != nil {
 					return err
@@ -297,6 +317,31 @@ func (a *App) fieldsResource() map[string]Action {
 				return err
 			}
 			ac.Result = &Result{Data: added}
+			return nil
+		}},
+		"destroy": {Tx: TxWrite, Handler: func(ac *ActionContext) error {
+			c, err := storedCollection(ac.Tx, ac.SourceID)
+			if err != nil {
+				return err
+			}
+			if err := fieldsEditable(ac, c); err != nil {
+				return err
+			}
+			purges, err := a.removeField(ac.Tx, c, ac.Params.FilterByTk)
+			if err != nil {
+				return err
+			}
+			if err := a.saveCollection(ac.Tx, c); err != nil {
+				return err
+			}
+			// After the schema reload that saveCollection registered: no write knows the
+			// fields any more when their values go.
+			ac.Tx.OnCommit(func() {
+				for _, p := range purges {
+					a.purgeField(p[0], p[1])
+				}
+			})
+			ac.Result = &Result{Data: 1}
 			return nil
 		}},
 		"list": {Tx: TxRead, Handler: func(ac *ActionContext) error {
@@ -328,4 +373,244 @@ func (a *App) indexExisting(tx *Tx, c *Collection, f *Field) error {
 		}
 		return nil
 	})
+}
+
+// fieldsEditable says whether the role of ac may add or remove fields of c (API.md §3):
+// only root changes the fields of users; the other system collections (roles, and those
+// plugins define, such as workflows and executions) have a fixed schema.
+func fieldsEditable(ac *ActionContext, c *Collection) error {
+	switch {
+	case !c.System:
+		return nil
+	case c.Name == UsersCollection && ac.Role == RoleRoot:
+		return nil
+	case c.Name == UsersCollection:
+		return Forbidden("only root may change the fields of users")
+	}
+	return Forbidden("the fields of the system collection %s are fixed", c.Name)
+}
+
+// removeField takes field name out of the stored definition c and returns the fields,
+// as {collection, field}, whose stored values and index entries must go once that is
+// committed: the field; for a belongsTo, its foreign key when the server added it; for a
+// hasOne or hasMany, the foreign key derived into its target when nothing else declares
+// or derives it.
+func (a *App) removeField(tx *Tx, c *Collection, name string) ([][2]string, error) {
+	if name == "" {
+		return nil, BadRequest("filterByTk", "the field name is required")
+	}
+	f, ok := c.Field(name)
+	if !ok {
+		if live, ok := a.schema.get(c.Name); ok {
+			if lf, ok := live.Field(name); ok && lf.Implicit {
+				return nil, BadRequest(name, "is the foreign key of another collection's association; destroy that association instead")
+			}
+		}
+		return nil, NotFound("field %q of %s not found", truncate(name, 64), c.Name)
+	}
+	if f.System {
+		return nil, BadRequest(name, "is a system field")
+	}
+	if c.Name == UsersCollection {
+		def := usersCollection()
+		def.index()
+		if _, builtin := def.Field(name); builtin {
+			return nil, BadRequest(name, "is a system field of users")
+		}
+	}
+	for _, o := range c.Fields {
+		if o.Type == TypeBelongsTo && o.ForeignKey == name {
+			return nil, BadRequest(name, "is the foreign key of %s; destroy that association instead", o.Name)
+		}
+	}
+	purges := [][2]string{{c.Name, name}}
+	drop := map[string]bool{name: true}
+	if f.Type == TypeBelongsTo && !sharedFK(c, f) {
+		if fk, ok := c.Field(f.ForeignKey); ok && fk.Implicit {
+			drop[fk.Name] = true
+			purges = append(purges, [2]string{c.Name, fk.Name})
+		}
+	}
+	if f.Type == TypeHasMany || f.Type == TypeHasOne {
+		derived, err := a.derivedOnly(tx, c, f)
+		if err != nil {
+			return nil, err
+		}
+		if derived {
+			purges = append(purges, [2]string{f.Target, f.ForeignKey})
+		}
+	}
+	kept := c.Fields[:0]
+	for _, x := range c.Fields {
+		if !drop[x.Name] {
+			kept = append(kept, x)
+		}
+	}
+	c.Fields = kept
+	c.index()
+	return purges, nil
+}
+
+// sharedFK reports whether another belongsTo of c uses f's foreign key.
+func sharedFK(c *Collection, f *Field) bool {
+	for _, o := range c.Fields {
+		if o != f && o.Type == TypeBelongsTo && o.ForeignKey == f.ForeignKey {
+			return true
+		}
+	}
+	return false
+}
+
+// targetEditable refuses a hasOne or hasMany field whose target is a system collection
+// whose fields the role may not change: it would add a foreign key to that collection.
+func (a *App) targetEditable(ac *ActionContext, f *Field) error {
+	if f.Type != TypeHasOne && f.Type != TypeHasMany {
+		return nil
+	}
+	t, ok := a.schema.get(f.Target)
+	if !ok {
+		return nil
+	}
+	if err := fieldsEditable(ac, t); err != nil {
+		return Forbidden("field %s: %s would add the foreign key %s to %s: %s", f.Name, f.Type, f.ForeignKey, t.Name, err.Error())
+	}
+	return nil
+}
+
+// derivedOnly reports whether the foreign key that c's hasOne/hasMany field f puts into
+// its target exists only because of f: the target does not declare it and no other
+// association derives it.
+func (a *App) derivedOnly(tx *Tx, c *Collection, f *Field) (bool, error) {
+	t, err := storedCollection(tx, f.Target)
+	if err != nil {
+		return false, nil // no target: nothing was derived
+	}
+	if _, declared := t.Field(f.ForeignKey); declared {
+		return false, nil
+	}
+	for _, o := range a.schema.load().Collections() {
+		for _, g := range o.Fields {
+			if g == f || (o.Name == c.Name && g.Name == f.Name) {
+				continue
+			}
+			if (g.Type == TypeHasMany || g.Type == TypeHasOne) && g.Target == f.Target && g.ForeignKey == f.ForeignKey {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
+}
+
+// purgeField removes a destroyed field's index entries and its values from the stored
+// records of a collection, in batches so that no transaction grows too big; a field
+// added later with the same name starts empty.
+func (a *App) purgeField(coll, field string) {
+	err := a.purgeFieldIndex(coll, field)
+	if err == nil {
+		err = a.purgeFieldValues(coll, field)
+	}
+	if err != nil {
+		a.log.Error("purge field", "collection", coll, "field", field, "err", err)
+	}
+	if coll == UsersCollection {
+		a.sessions.invalidate() // it holds users as they were read
+	}
+}
+
+func (a *App) purgeFieldIndex(coll, field string) error {
+	ctx := context.Background()
+	for _, p := range [][]byte{store.UniqueFieldPrefix(coll, field), store.IndexFieldPrefix(coll, field)} {
+		for {
+			n := 0
+			err := a.Update(ctx, func(tx *Tx) error {
+				var keys [][]byte
+				err := tx.Scan(p, store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+					keys = append(keys, k)
+					if len(keys) >= store.SmallWrites {
+						return store.StopScan
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				if len(keys) > 0 {
+					a.data.counts.writing(tx, coll)
+				}
+				for _, k := range keys {
+					if err := tx.Delete(k); err != nil {
+						return err
+					}
+				}
+				n = len(keys)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// purgeBatchBytes bounds the record bytes one purge transaction rewrites.
+const purgeBatchBytes = 100 << 10
+
+func (a *App) purgeFieldValues(coll, field string) error {
+	ctx := context.Background()
+	c := &Collection{Name: coll}
+	c.index()
+	if live, ok := a.schema.get(coll); ok {
+		c = live
+	}
+	from := store.RecordKey(coll, 0)
+	for {
+		var ids []uint64
+		size := 0
+		err := a.View(ctx, func(tx *Tx) error {
+			return tx.Scan(store.RecordPrefix(coll), store.ScanOptions{Start: from}, func(k, v []byte) error {
+				r, err := decodeRecord(c, v)
+				if err != nil {
+					return err
+				}
+				if _, has := r[field]; has {
+					ids = append(ids, store.IDFromKey(k))
+					size += len(v)
+				}
+				if size >= purgeBatchBytes || len(ids) >= store.SmallWrites {
+					return store.StopScan
+				}
+				return nil
+			})
+		})
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		err = a.Update(ctx, func(tx *Tx) error {
+			for _, id := range ids {
+				r, err := a.data.load(tx, c, id)
+				if errors.Is(err, ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if _, has := r[field]; !has {
+					continue
+				}
+				delete(r, field)
+				if err := a.data.put(tx, c, id, r); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		from = store.RecordKey(coll, ids[len(ids)-1]+1)
+	}
 }

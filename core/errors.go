@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/actionflow/actionflow/store"
 )
@@ -16,6 +17,8 @@ type Error struct {
 	Message string
 	// Field names the field or parameter at fault, when there is one.
 	Field string
+	// RetryAfter, when positive, is sent as the Retry-After header (seconds).
+	RetryAfter int
 	// Extra carries more error items rendered after this one (e.g. workflow messages).
 	Extra []Message
 	// Err is the cause, kept for logs and errors.Is; never rendered.
@@ -69,6 +72,12 @@ func Unauthorized(format string, a ...any) *Error {
 // Forbidden is a 403.
 func Forbidden(format string, a ...any) *Error {
 	return &Error{Status: http.StatusForbidden, Code: "FORBIDDEN", Message: fmt.Sprintf(format, a...)}
+}
+
+// TooManyRequests is a 429 that tells the client to retry after d (whole seconds, at least 1).
+func TooManyRequests(d time.Duration, format string, a ...any) *Error {
+	secs := int((d + time.Second - 1) / time.Second)
+	return &Error{Status: http.StatusTooManyRequests, Code: "TOO_MANY_REQUESTS", Message: fmt.Sprintf(format, a...), RetryAfter: max(secs, 1)}
 }
 
 // MethodNotAllowed is a 405.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/actionflow/actionflow/core/query"
@@ -317,6 +318,9 @@ func writeError(ctx *fasthttp.RequestCtx, e *Error) {
 	b, _ := json.Marshal(struct {
 		Errors []errorItem `json:"errors"`
 	}{items})
+	if e.RetryAfter > 0 {
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
 	ctx.SetStatusCode(e.Status)
 	ctx.SetContentType("application/json; charset=utf-8")
 	ctx.SetBody(b)

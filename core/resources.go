@@ -17,6 +17,7 @@ func (a *App) registerBuiltins() {
 	must(a.addActions("auth", a.authResource()))
 	must(a.addActions("collections", a.collectionsResource()))
 	must(a.addActions("collections.fields", a.fieldsResource()))
+	must(a.addActions(UsersCollection, a.usersResource()))
 	for name, act := range a.recordActions() {
 		must(a.addCollectionAction(name, act))
 	}
@@ -52,9 +53,58 @@ func (a *App) authResource() map[string]Action {
 			ac.Result = &Result{Data: nil}
 			return nil
 		}},
+		"changePassword": {Tx: TxNone, Authenticated: true, Handler: func(ac *ActionContext) error {
+			var in struct {
+				OldPassword string `json:"oldPassword"`
+				NewPassword string `json:"newPassword"`
+			}
+			if err := decodeInput(ac, &in); err != nil {
+				return err
+			}
+			if in.OldPassword == "" {
+				return BadRequest("oldPassword", "is required")
+			}
+			user, err := a.ChangePassword(ac.ctx, ac.UserID, in.OldPassword, in.NewPassword)
+			if err != nil {
+				return err
+			}
+			ac.Result = &Result{Data: user}
+			return nil
+		}},
 		"check": {Tx: TxRead, Authenticated: true, Handler: func(ac *ActionContext) error {
 			users, _ := a.schema.get(UsersCollection)
 			ac.Result = &Result{Data: Desensitize(users, ac.User)}
+			return nil
+		}},
+	}
+}
+
+// usersResource adds actions to the users collection's default ones.
+func (a *App) usersResource() map[string]Action {
+	return map[string]Action{
+		// updateProfile changes the signed-in user's own record: any field but roles, the
+		// password (auth:changePassword), hidden fields and system fields.
+		"updateProfile": {Tx: TxWrite, Authenticated: true, Handler: func(ac *ActionContext) error {
+			if err := requireObject(ac); err != nil {
+				return err
+			}
+			users := ac.Collection
+			for k := range ac.Params.Values {
+				f, ok := users.Field(k)
+				switch {
+				case k == "roles":
+					return BadRequest(k, "a user cannot change their own roles")
+				case ok && f.Type == TypePassword:
+					return BadRequest(k, "change the password with auth:changePassword")
+				case ok && f.Hidden:
+					return BadRequest(k, "is not part of the user's profile")
+				}
+			}
+			recs, err := a.data.Update(ac.Tx, users, Selector{ID: ac.UserID}, ac.Params.Values, ac.WriteOptions())
+			if err != nil {
+				return err
+			}
+			ac.Result = &Result{Data: Desensitize(users, recs[0])}
 			return nil
 		}},
 	}

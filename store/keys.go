@@ -13,6 +13,8 @@ import (
 //	u/<collection>/<field>/<value>            unique index: the id (8 bytes) of the record holding value
 //	i/<collection>/<field>/<value><id:8>      secondary index (foreign keys, indexed fields): empty value
 //	t/<sha256(token)>                         auth token: session JSON, with a badger TTL at its expiry
+//	a/f/<sha256(account)>                     failed sign-ins of a lower-cased account (email): count and
+//	                                          first failure (JSON), with a badger TTL at the window's end
 //	p/<plugin>/...                            a plugin's own namespace (see Host.Store in core)
 //
 // Collection and field names are identifiers ([A-Za-z_][A-Za-z0-9_]*), so '/' separates them
@@ -78,6 +80,10 @@ func CollectionIndexPrefixes(coll string) [][]byte {
 
 // TokenKey is the key of an auth token, by the hash of the token.
 func TokenKey(hash []byte) []byte { return append([]byte("t/"), hash...) }
+
+// SignInFailuresKey is the key of the failed sign-ins of an account, by the hash of its
+// lower-cased email (or username).
+func SignInFailuresKey(hash []byte) []byte { return append([]byte("a/f/"), hash...) }
 
 // PluginPrefix is the root of a plugin's namespace.
 func PluginPrefix(plugin string) []byte { return join("p/", plugin, "/") }

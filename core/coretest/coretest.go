@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,8 @@ type Response struct {
 	Status int
 	Body   map[string]any
 	Raw    string
+	// Header holds the response headers.
+	Header http.Header
 }
 
 // Do sends a request; body may be nil, a string (sent as is) or a value (sent as JSON).
@@ -91,7 +94,8 @@ func (s *Server) Do(method, path, token string, body any, headers ...string) Res
 	if err := s.Client.DoTimeout(req, res, 30*time.Second); err != nil {
 		s.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	r := Response{Status: res.StatusCode(), Raw: string(res.Body())}
+	r := Response{Status: res.StatusCode(), Raw: string(res.Body()), Header: http.Header{}}
+	res.Header.VisitAll(func(k, v []byte) { r.Header.Add(string(k), string(v)) })
 	if ct := string(res.Header.ContentType()); !strings.HasPrefix(ct, "application/json") {
 		s.t.Fatalf("%s %s: content type %q, body %s", method, path, ct, r.Raw)
 	}
