@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -58,6 +59,11 @@ func (a *App) newServer() *fasthttp.Server {
 			if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 				writeError(ctx, &Error{Status: http.StatusRequestEntityTooLarge, Code: "BODY_TOO_LARGE",
 					Message: fmt.Sprintf("request body is larger than %d bytes", a.cfg.MaxBodyBytes)})
+				return
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				ctx.SetConnectionClose()
+				writeError(ctx, &Error{Status: http.StatusRequestTimeout, Code: "REQUEST_TIMEOUT", Message: "request not received within the read timeout"})
 				return
 			}
 			writeError(ctx, &Error{Status: http.StatusBadRequest, Code: "BAD_REQUEST", Message: "malformed HTTP request"})
