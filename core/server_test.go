@@ -303,4 +303,3 @@ func TestAbandonedConnections(t *testing.T) {
 		}
 	})
 }
-
