@@ -53,6 +53,9 @@ type Config struct {
 	IdleTimeout  time.Duration
 	// Concurrency caps requests served at once (default 4096).
 	Concurrency int
+	// MaxConnsPerIP caps the open TCP connections of one client address; more are
+	// answered 429 and closed (default DefaultMaxConnsPerIP; negative: no limit).
+	MaxConnsPerIP int
 
 	// Lua configures the workflow script engine; LuaModules are its host modules.
 	Lua        runtime.Config
@@ -93,10 +96,17 @@ func (c *Config) defaults() {
 	if c.Concurrency <= 0 {
 		c.Concurrency = 4096
 	}
+	if c.MaxConnsPerIP == 0 {
+		c.MaxConnsPerIP = DefaultMaxConnsPerIP
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 }
+
+// DefaultMaxConnsPerIP is Config.MaxConnsPerIP's default: a quarter of the default
+// Concurrency, so one address cannot take the whole server.
+const DefaultMaxConnsPerIP = 1024
 
 // Option configures New.
 type Option func(*options)
@@ -126,6 +136,7 @@ type App struct {
 	collectionActions map[string]Action
 	router            *router.Router
 	server            *fasthttp.Server
+	httpLog           *httpLogger
 
 	plugins   []Plugin
 	roles     roleCache
@@ -231,10 +242,14 @@ func (a *App) Context() context.Context { return a.ctx }
 // configured; empty otherwise. Show it once.
 func (a *App) GeneratedRootPassword() string { return a.generated }
 
-// Serve answers HTTP on ln until Shutdown.
+// Serve answers HTTP on ln until Shutdown. TCP connections are limited per client
+// address (Config.MaxConnsPerIP).
 func (a *App) Serve(ln net.Listener) error {
-	return a.server.Serve(ln)
+	return a.server.Serve(newConnLimiter(ln, max(a.cfg.MaxConnsPerIP, 0), a.httpLog))
 }
+
+// OpenConnections is the number of connections the server holds open now.
+func (a *App) OpenConnections() int { return int(a.server.GetOpenConnectionsCount()) }
 
 // ListenAndServe listens on Config.Addr and serves until Shutdown. It returns once the
 // listener is closed; call Close after it to finish.

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/actionflow/actionflow/core/query"
 	"github.com/fasthttp/router"
@@ -16,6 +18,9 @@ import (
 
 // MaxPageSize is the largest pageSize a list accepts.
 const MaxPageSize = 1000
+
+// statusClientClosed answers a request whose client has gone (nginx's 499).
+const statusClientClosed = 499
 
 func (a *App) newRouter() *router.Router {
 	r := router.New()
@@ -37,6 +42,7 @@ func (a *App) newRouter() *router.Router {
 }
 
 func (a *App) newServer() *fasthttp.Server {
+	a.httpLog = newHTTPLogger(a.log, time.Now)
 	return &fasthttp.Server{
 		Handler:               a.router.Handler,
 		Name:                  "actionflow",
@@ -46,10 +52,19 @@ func (a *App) newServer() *fasthttp.Server {
 		WriteTimeout:          a.cfg.WriteTimeout,
 		IdleTimeout:           a.cfg.IdleTimeout,
 		Concurrency:           a.cfg.Concurrency,
+		// fasthttp logs the raw bytes of a request it cannot parse; with this it leaves
+		// them out of most messages, and httpLogger redacts credentials in the others.
+		SecureErrorLogMessage: true,
+		Logger:                a.httpLog,
 		ErrorHandler: func(ctx *fasthttp.RequestCtx, err error) {
 			if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 				writeError(ctx, &Error{Status: http.StatusRequestEntityTooLarge, Code: "BODY_TOO_LARGE",
 					Message: fmt.Sprintf("request body is larger than %d bytes", a.cfg.MaxBodyBytes)})
+				return
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				ctx.SetConnectionClose()
+				writeError(ctx, &Error{Status: http.StatusRequestTimeout, Code: "REQUEST_TIMEOUT", Message: "request not received within the read timeout"})
 				return
 			}
 			writeError(ctx, &Error{Status: http.StatusBadRequest, Code: "BAD_REQUEST", Message: "malformed HTTP request"})
@@ -68,6 +83,12 @@ func (a *App) serveAPI(ctx *fasthttp.RequestCtx) {
 	}
 	ctx.Response.Header.Set("X-Request-Id", reqID)
 	ac, err := a.prepare(ctx, reqID)
+	if err == nil && clientGone(ctx.Conn()) {
+		// The client left while the request waited (for a worker, in the accept queue):
+		// do not do its work. The answer is for a half-closed client that still reads.
+		ctx.SetConnectionClose()
+		err = &Error{Status: statusClientClosed, Code: "CLIENT_CLOSED_REQUEST", Message: "the client closed the connection before its request was served"}
+	}
 	if err == nil {
 		act := ac.action
 		err = a.run(&ac.ActionContext, act)

@@ -71,6 +71,8 @@ func serveChild(getenv func(string) string, stdout, stderr io.Writer) int {
 		RootPassword: getenv(envRootPassword),
 		SyncWrites:   getenv(envDurable) == "1",
 		Logger:       log,
+		// Every load connection comes from loopback: no per-address limit.
+		MaxConnsPerIP: -1,
 	}
 	if v := getenv(envValueThresh); v != "" {
 		n, err := strconv.Atoi(v)

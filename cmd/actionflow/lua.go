@@ -74,6 +74,10 @@ func luaParse(fs *flag.FlagSet, args []string, stdout io.Writer) (file string, c
 		if fs.NArg() == 0 {
 			break
 		}
+		if len(files) == 1 {
+			fmt.Fprintf(fs.Output(), "%s\n\n%s", unexpectedArg("actionflow lua "+fs.Name(), "it takes one FILE", fs, args, len(args)-fs.NArg()), luaUsage)
+			return "", 2, false
+		}
 		files = append(files, fs.Arg(0))
 		args = fs.Args()[1:]
 	}

@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -66,54 +65,34 @@ func env(name, def string) string {
 	return def
 }
 
-func envInt(name string, def int) int {
-	if v, ok := os.LookupEnv(name); ok {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
-		}
-	}
-	return def
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if v, ok := os.LookupEnv(name); ok {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
-	}
-	return def
-}
-
-func envBool(name string) bool {
-	b, _ := strconv.ParseBool(os.Getenv(name))
-	return b
-}
-
 func serveCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg core.Config
+	var e envDefaults
 	fs.StringVar(&cfg.Addr, "addr", env("ACTIONFLOW_ADDR", "127.0.0.1:13000"), "listen address (env ACTIONFLOW_ADDR)")
 	fs.StringVar(&cfg.DataDir, "data", env("ACTIONFLOW_DATA", "./data"), "data directory (env ACTIONFLOW_DATA)")
 	fs.StringVar(&cfg.RootEmail, "root-email", env("ACTIONFLOW_ROOT_EMAIL", "root@actionflow.local"), "root user's email, used on first start (env ACTIONFLOW_ROOT_EMAIL)")
 	fs.StringVar(&cfg.RootPassword, "root-password", env("ACTIONFLOW_ROOT_PASSWORD", ""), "root user's password on first start; empty: generate and print one (env ACTIONFLOW_ROOT_PASSWORD)")
-	fs.BoolVar(&cfg.SyncWrites, "durable", envBool("ACTIONFLOW_DURABLE"), "fsync every commit before answering (env ACTIONFLOW_DURABLE)")
-	fs.IntVar(&cfg.ValueThreshold, "value-threshold", envInt("ACTIONFLOW_VALUE_THRESHOLD", 0),
+	fs.BoolVar(&cfg.SyncWrites, "durable", e.Bool("durable", "ACTIONFLOW_DURABLE", false), "fsync every commit before answering (env ACTIONFLOW_DURABLE)")
+	fs.IntVar(&cfg.ValueThreshold, "value-threshold", e.Int("value-threshold", "ACTIONFLOW_VALUE_THRESHOLD", 0),
 		"records of at least this many bytes are kept in the store's value log, not in its tables; 0: 262144, nearly all in the tables; 256 puts workflow executions there: far faster under workflow load, but the value log stays in memory as it grows (README, Performance) (env ACTIONFLOW_VALUE_THRESHOLD)")
-	fs.IntVar(&cfg.MaxBodyBytes, "max-body", envInt("ACTIONFLOW_MAX_BODY", 4<<20), "largest request body in bytes; larger gets 413 (env ACTIONFLOW_MAX_BODY)")
-	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", envDuration("ACTIONFLOW_READ_TIMEOUT", 10*time.Second), "HTTP read timeout (env ACTIONFLOW_READ_TIMEOUT)")
-	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", envDuration("ACTIONFLOW_WRITE_TIMEOUT", 30*time.Second), "HTTP write timeout (env ACTIONFLOW_WRITE_TIMEOUT)")
-	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", envDuration("ACTIONFLOW_IDLE_TIMEOUT", 60*time.Second), "keep-alive idle timeout (env ACTIONFLOW_IDLE_TIMEOUT)")
-	fs.IntVar(&cfg.Concurrency, "concurrency", envInt("ACTIONFLOW_CONCURRENCY", 4096), "requests served at once (env ACTIONFLOW_CONCURRENCY)")
-	fs.DurationVar(&cfg.TokenTTL, "token-ttl", envDuration("ACTIONFLOW_TOKEN_TTL", 7*24*time.Hour), "sign-in token lifetime (env ACTIONFLOW_TOKEN_TTL)")
-	fs.DurationVar(&cfg.Lua.Timeout, "script-timeout", envDuration("ACTIONFLOW_SCRIPT_TIMEOUT", 5*time.Second), "default deadline of a workflow script run (env ACTIONFLOW_SCRIPT_TIMEOUT)")
+	fs.IntVar(&cfg.MaxBodyBytes, "max-body", e.Int("max-body", "ACTIONFLOW_MAX_BODY", 4<<20), "largest request body in bytes; larger gets 413 (env ACTIONFLOW_MAX_BODY)")
+	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", e.Duration("read-timeout", "ACTIONFLOW_READ_TIMEOUT", 10*time.Second), "HTTP read timeout (env ACTIONFLOW_READ_TIMEOUT)")
+	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", e.Duration("write-timeout", "ACTIONFLOW_WRITE_TIMEOUT", 30*time.Second), "HTTP write timeout (env ACTIONFLOW_WRITE_TIMEOUT)")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", e.Duration("idle-timeout", "ACTIONFLOW_IDLE_TIMEOUT", 60*time.Second), "keep-alive idle timeout (env ACTIONFLOW_IDLE_TIMEOUT)")
+	fs.IntVar(&cfg.Concurrency, "concurrency", e.Int("concurrency", "ACTIONFLOW_CONCURRENCY", 4096), "requests served at once (env ACTIONFLOW_CONCURRENCY)")
+	maxConnsPerIP := fs.Int("max-conns-per-ip", e.Int("max-conns-per-ip", "ACTIONFLOW_MAX_CONNS_PER_IP", core.DefaultMaxConnsPerIP),
+		"open connections one client address may hold; more are answered 429 and closed; 0: no limit (behind a proxy every client shares its address) (env ACTIONFLOW_MAX_CONNS_PER_IP)")
+	fs.DurationVar(&cfg.TokenTTL, "token-ttl", e.Duration("token-ttl", "ACTIONFLOW_TOKEN_TTL", 7*24*time.Hour), "sign-in token lifetime (env ACTIONFLOW_TOKEN_TTL)")
+	fs.DurationVar(&cfg.Lua.Timeout, "script-timeout", e.Duration("script-timeout", "ACTIONFLOW_SCRIPT_TIMEOUT", 5*time.Second), "default deadline of a workflow script run (env ACTIONFLOW_SCRIPT_TIMEOUT)")
 	var httpHosts stringList
 	fs.Var(&httpHosts, "http-allow", "host a script's http module may call (repeatable; env ACTIONFLOW_HTTP_ALLOW, comma-separated); none by default")
 	var wcfg workflow.Config
-	fs.IntVar(&wcfg.Workers, "workers", envInt("ACTIONFLOW_WORKERS", 0), "async workflow workers, each with a Lua state of its own; 0: one per CPU (env ACTIONFLOW_WORKERS)")
-	fs.IntVar(&wcfg.MaxExecutions, "max-executions", envInt("ACTIONFLOW_MAX_EXECUTIONS", 100000), "execution history kept; the oldest finished ones beyond it are deleted (env ACTIONFLOW_MAX_EXECUTIONS)")
+	fs.IntVar(&wcfg.Workers, "workers", e.Int("workers", "ACTIONFLOW_WORKERS", 0), "async workflow workers, each with a Lua state of its own; 0: one per CPU (env ACTIONFLOW_WORKERS)")
+	fs.IntVar(&wcfg.MaxExecutions, "max-executions", e.Int("max-executions", "ACTIONFLOW_MAX_EXECUTIONS", 100000), "execution history kept; the oldest finished ones beyond it are deleted (env ACTIONFLOW_MAX_EXECUTIONS)")
 	logLevel := fs.String("log-level", env("ACTIONFLOW_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ACTIONFLOW_LOG_LEVEL)")
-	memLimit := fs.Int64("memory-limit", int64(envInt("ACTIONFLOW_MEMORY_LIMIT", standard.MemoryLimit)),
+	memLimit := fs.Int64("memory-limit", int64(e.Int("memory-limit", "ACTIONFLOW_MEMORY_LIMIT", standard.MemoryLimit)),
 		"soft limit of the Go heap in bytes, above which the GC works harder (debug.SetMemoryLimit); 0: none; GOMEMLIMIT, when set, wins (env ACTIONFLOW_MEMORY_LIMIT)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -121,12 +100,33 @@ func serveCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintln(stderr, unexpectedArg("actionflow serve", "serve takes flags only", fs, args, len(args)-fs.NArg()))
+		return 2
+	}
+	if err := e.check(fs); err != nil {
+		fmt.Fprintf(stderr, "actionflow serve: %v\n", err)
+		return 2
+	}
+	switch {
+	case *maxConnsPerIP < 0:
+		fmt.Fprintf(stderr, "actionflow serve: --max-conns-per-ip %d: want 0 (no limit) or more\n", *maxConnsPerIP)
+		return 2
+	case *maxConnsPerIP == 0:
+		cfg.MaxConnsPerIP = -1 // core's "no limit"
+	default:
+		cfg.MaxConnsPerIP = *maxConnsPerIP
+	}
 	if len(httpHosts) == 0 {
 		httpHosts = splitList(os.Getenv("ACTIONFLOW_HTTP_ALLOW"))
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(stderr, "actionflow: bad --log-level %q\n", *logLevel)
+		src := "--log-level"
+		if !flagGiven(fs, "log-level") {
+			src = "ACTIONFLOW_LOG_LEVEL"
+		}
+		fmt.Fprintf(stderr, "actionflow serve: bad %s %q: want debug, info, warn or error\n", src, *logLevel)
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))

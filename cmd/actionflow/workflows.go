@@ -132,6 +132,14 @@ func parseApplyFlags(args []string, stdout, stderr io.Writer) (applyFlags, int, 
 		if fs.NArg() == 0 {
 			break
 		}
+		// "--dry-run true" would make "true" a path (and Go's flag parsing would stop
+		// there): name the mistake instead.
+		if i := len(args) - fs.NArg(); looksBool(args[i]) {
+			if _, ok := boolFlagBefore(fs, args, i); ok {
+				fmt.Fprintln(stderr, unexpectedArg("actionflow workflows apply", "", fs, args, i))
+				return f, 2, false
+			}
+		}
 		f.paths = append(f.paths, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
