@@ -127,6 +127,14 @@ func (d *Data) prepareValues(c *Collection, values map[string]any, create bool) 
 		if f.System {
 			continue
 		}
+		if m, isObj := v.(map[string]any); isObj && f.Type != TypeJSON && hasOperator(m) {
+			op, err := prepareOperator(f, m, create)
+			if err != nil {
+				return nil, BadRequest(k, "%v", err)
+			}
+			out[k] = op
+			continue
+		}
 		switch f.Type {
 		case TypeBelongsTo:
 			id, set, err := associationID(v)
@@ -511,6 +519,15 @@ func (d *Data) update(tx *Tx, c *Collection, id uint64, prev, changes Record, w 
 		rec[k] = v
 	}
 	for k, v := range changes {
+		if op, isInc := v.(increment); isInc {
+			// Applied to the value read in this transaction: a conflict retry re-reads it.
+			sum, err := op.apply(prev[k])
+			if err != nil {
+				return nil, BadRequest(k, "%v", err)
+			}
+			rec[k] = sum
+			continue
+		}
 		if clone {
 			v = cloneValue(v)
 		}

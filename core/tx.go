@@ -40,11 +40,26 @@ func (t *Tx) OnAbort(fn func()) { t.onAbort = append(t.onAbort, fn) }
 // runs the OnCommit functions of the attempt that committed and the OnAbort functions of
 // every other attempt.
 func (a *App) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	return a.update(ctx, fn, a.store.Update)
+}
+
+// UpdateLazy is Update for writes whose loss in a crash only repeats work, such as an
+// async execution's outcome (the execution then runs again): in durable mode it returns
+// once the transaction has committed, without waiting for the fsync, which it asks for.
+// Any later commit reaches the disk after it. On other stores it is Update.
+func (a *App) UpdateLazy(ctx context.Context, fn func(tx *Tx) error) error {
+	if l, ok := a.store.(store.LazyUpdater); ok {
+		return a.update(ctx, fn, l.UpdateLazy)
+	}
+	return a.Update(ctx, fn)
+}
+
+func (a *App) update(ctx context.Context, fn func(tx *Tx) error, storeUpdate func(func(store.Txn) error) error) error {
 	var attempts []*Tx
 	var done *Tx
 	// Taken before the first attempt opens, so at most the epoch of any attempt's snapshot.
 	epoch := a.data.counts.now()
-	err := a.store.Update(func(st store.Txn) error {
+	err := storeUpdate(func(st store.Txn) error {
 		tx := &Tx{Txn: st, ctx: ctx, writable: true, epoch: epoch, epochKnown: true}
 		attempts = append(attempts, tx)
 		if err := fn(tx); err != nil {

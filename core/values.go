@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -76,6 +78,91 @@ func coerceValue(f *Field, v any) (any, error) {
 		return normalizeJSON(v, 0)
 	}
 	return nil, fmt.Errorf("cannot hold a value")
+}
+
+// increment is an update value {"$inc": n}, prepared: n is an int64 for an integer field,
+// a float64 for a float one. Data.update adds it to the value it read in its transaction.
+type increment struct{ n any }
+
+// hasOperator reports whether an object value holds an operator key ("$inc", ...).
+func hasOperator(m map[string]any) bool {
+	for k := range m {
+		if strings.HasPrefix(k, "$") {
+			return true
+		}
+	}
+	return false
+}
+
+// prepareOperator checks an object value with operator keys for a field that is not json:
+// only {"$inc": n} on an integer or float field in an update.
+func prepareOperator(f *Field, m map[string]any, create bool) (any, error) {
+	n, ok := m["$inc"]
+	if !ok {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			if strings.HasPrefix(k, "$") {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		return nil, fmt.Errorf("unknown operator %q; the only one is {\"$inc\": n}", truncate(keys[0], 40))
+	}
+	if len(m) != 1 {
+		return nil, fmt.Errorf(`{"$inc": n} may hold nothing else`)
+	}
+	if create {
+		return nil, fmt.Errorf(`{"$inc": n} is for update; a create sets the value`)
+	}
+	switch f.Type {
+	case TypeInteger:
+		i, err := toInt(n)
+		if err != nil {
+			return nil, fmt.Errorf("$inc %w", err)
+		}
+		return increment{n: i}, nil
+	case TypeFloat:
+		x, err := toFloat(n)
+		if err != nil {
+			return nil, fmt.Errorf("$inc %w", err)
+		}
+		return increment{n: x}, nil
+	}
+	return nil, fmt.Errorf("$inc needs an integer or float field, not %s", f.Type)
+}
+
+// apply adds the increment to cur, the field's value before the update (missing or null
+// counts as 0).
+func (op increment) apply(cur any) (any, error) {
+	switch n := op.n.(type) {
+	case int64:
+		var c int64
+		if cur != nil {
+			var err error
+			if c, err = toInt(cur); err != nil {
+				return nil, fmt.Errorf("$inc: the stored value %w", err)
+			}
+		}
+		sum := c + n
+		if sum > maxSafeInt || sum < -maxSafeInt {
+			return nil, fmt.Errorf("$inc: %d + %d is out of range (integers are exact up to 2^53)", c, n)
+		}
+		return sum, nil
+	case float64:
+		var c float64
+		if cur != nil {
+			var err error
+			if c, err = toFloat(cur); err != nil {
+				return nil, fmt.Errorf("$inc: the stored value %w", err)
+			}
+		}
+		sum := c + n
+		if math.IsInf(sum, 0) {
+			return nil, fmt.Errorf("$inc: %v + %v is out of range", c, n)
+		}
+		return sum, nil
+	}
+	return nil, fmt.Errorf("$inc of %T", op.n)
 }
 
 func parseDate(s string) (time.Time, error) {

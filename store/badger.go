@@ -21,8 +21,9 @@ type Options struct {
 	Dir string
 	// InMemory keeps everything in memory (tests).
 	InMemory bool
-	// SyncWrites makes every Update return only once its commit is on disk. Concurrent
-	// commits share one fsync (group commit), see syncer.
+	// SyncWrites makes every Update that wrote return only once its commit is on disk.
+	// Concurrent commits share one fsync (group commit), see syncer. UpdateLazy commits
+	// without waiting: the next round covers it.
 	SyncWrites bool
 	// Logger receives badger's warnings and errors; nil discards them.
 	Logger *slog.Logger
@@ -175,12 +176,34 @@ func (b *Badger) View(fn func(Txn) error) error {
 	return mapErr(b.db.View(func(t *badger.Txn) error { return fn(&badgerTxn{t: t}) }))
 }
 
-// Update implements Store.
-func (b *Badger) Update(fn func(Txn) error) error {
+// Update implements Store. With SyncWrites, a transaction that wrote returns once its
+// commit is on disk; one that wrote nothing has nothing to wait for.
+func (b *Badger) Update(fn func(Txn) error) error { return b.update(fn, false) }
+
+// UpdateLazy implements LazyUpdater: Update, but with SyncWrites it returns once the
+// transaction has committed and asks for an fsync without waiting for it. Later commits
+// reach the disk after it (badger writes its log in commit order), and every Update that
+// waits covers it.
+func (b *Badger) UpdateLazy(fn func(Txn) error) error { return b.update(fn, true) }
+
+func (b *Badger) update(fn func(Txn) error, lazy bool) error {
 	var err error
 	for attempt := 0; attempt <= b.retries; attempt++ {
-		err = b.db.Update(func(t *badger.Txn) error { return fn(&badgerTxn{t: t}) })
-		if err == nil && b.sync != nil {
+		var wrote bool
+		err = b.db.Update(func(t *badger.Txn) error {
+			bt := &badgerTxn{t: t}
+			err := fn(bt)
+			wrote = bt.wrote
+			return err
+		})
+		if err == nil {
+			switch {
+			case b.sync == nil || !wrote:
+				return nil
+			case lazy:
+				b.sync.syncLater()
+				return nil
+			}
 			return b.sync.wait()
 		}
 		if !errors.Is(err, badger.ErrConflict) {
@@ -221,6 +244,9 @@ func (b *Badger) NextID(name string) (uint64, error) {
 
 // Close implements Store: it releases the leased sequence ranges and closes badger.
 func (b *Badger) Close() error {
+	if b.sync != nil {
+		b.sync.close()
+	}
 	if b.stopGC != nil {
 		b.stopGC()
 		<-b.gcDone
@@ -271,7 +297,10 @@ func mapErr(err error) error {
 	return err
 }
 
-type badgerTxn struct{ t *badger.Txn }
+type badgerTxn struct {
+	t     *badger.Txn
+	wrote bool // a Set, SetTTL or Delete was asked for: the commit has something to sync
+}
 
 // Values of at least compressMin bytes are stored Snappy-compressed when that saves at
 // least an eighth, marked by metaSnappy in the entry's user meta byte; any other value
@@ -333,14 +362,17 @@ func (t *badgerTxn) Has(key []byte) (bool, error) {
 }
 
 func (t *badgerTxn) Set(key, value []byte) error {
+	t.wrote = true
 	return mapErr(t.t.SetEntry(entry(key, value)))
 }
 
 func (t *badgerTxn) SetTTL(key, value []byte, ttl time.Duration) error {
+	t.wrote = true
 	return mapErr(t.t.SetEntry(entry(key, value).WithTTL(ttl)))
 }
 
 func (t *badgerTxn) Delete(key []byte) error {
+	t.wrote = true
 	return mapErr(t.t.Delete(key))
 }
 

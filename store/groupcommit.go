@@ -32,11 +32,19 @@ type syncer struct {
 	running bool
 	failed  error           // sticky: after a failed fsync nothing is known to be on disk
 	synced  map[string]bool // swapped-out memtable logs already fsynced
+
+	syncFn func() error // one round: syncAll (a test may wrap it)
+
+	later  uint64         // commits the background rounds must cover (syncLater)
+	bg     bool           // the background goroutine of syncLater runs
+	closed bool           // close was called: syncLater starts no goroutine
+	bgDone sync.WaitGroup // the background goroutine
 }
 
 func newSyncer(db *badger.DB, dir string) *syncer {
 	s := &syncer{db: db, dir: dir, synced: map[string]bool{}}
 	s.cond = sync.NewCond(&s.mu)
+	s.syncFn = s.syncAll
 	return s
 }
 
@@ -45,7 +53,45 @@ func (s *syncer) wait() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
-	mine := s.seq
+	return s.cover(s.seq)
+}
+
+// syncLater asks for an fsync that covers everything committed before the call without
+// waiting for it: a background goroutine runs rounds (joining the waiters' ones) until it
+// is covered. A failure is sticky, so the next wait returns it.
+func (s *syncer) syncLater() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	s.later = s.seq
+	if s.bg || s.closed || s.failed != nil {
+		return // the running goroutine sees the new s.later before it ends
+	}
+	s.bg = true
+	s.bgDone.Add(1)
+	go func() {
+		defer s.bgDone.Done()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for s.done < s.later && s.failed == nil && !s.closed {
+			_ = s.cover(s.later)
+		}
+		s.bg = false
+	}()
+}
+
+// close stops syncLater's goroutine (after its round) before the database closes, which
+// puts everything on disk itself.
+func (s *syncer) close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.bgDone.Wait()
+}
+
+// cover returns, with s.mu held, once the commits numbered up to mine are on disk: it runs
+// an fsync round itself whenever none runs.
+func (s *syncer) cover(mine uint64) error {
 	for s.done < mine && s.failed == nil {
 		if s.running {
 			s.cond.Wait()
@@ -54,7 +100,7 @@ func (s *syncer) wait() error {
 		s.running = true
 		target := s.seq
 		s.mu.Unlock()
-		err := s.syncAll()
+		err := s.syncFn()
 		s.mu.Lock()
 		s.running = false
 		if err != nil {

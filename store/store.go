@@ -48,6 +48,14 @@ type Store interface {
 	Close() error
 }
 
+// LazyUpdater is a Store that can commit without waiting for the commit to reach the
+// disk (badger with SyncWrites). It is for writes whose loss in a crash only repeats
+// work: the commit is on disk with the next fsync, which it asks for, and before any
+// later commit is.
+type LazyUpdater interface {
+	UpdateLazy(fn func(Txn) error) error
+}
+
 // Txn is one transaction. Byte slices passed to Set may not be changed afterwards; slices
 // returned by Get and Scan belong to the caller.
 type Txn interface {

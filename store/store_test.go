@@ -622,3 +622,92 @@ func FuzzValueRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// TestDurableUpdateWaits: in durable mode an Update that wrote waits for an fsync that
+// covers it, one that wrote nothing asks for none, and UpdateLazy commits without waiting
+// for the fsync it asks for, which a background round then makes.
+func TestDurableUpdateWaits(t *testing.T) {
+	s, err := OpenBadger(Options{Dir: t.TempDir(), SyncWrites: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st := s.sync
+	counts := func() (asked, covered uint64) {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		return st.seq, st.done
+	}
+	set := func(key string) func(Txn) error {
+		return func(tx Txn) error { return tx.Set([]byte(key), []byte("v")) }
+	}
+
+	t.Run("a write waits for its fsync", func(t *testing.T) {
+		if err := s.Update(set("w/1")); err != nil {
+			t.Fatal(err)
+		}
+		if asked, covered := counts(); covered != asked || asked == 0 {
+			t.Fatalf("%d commits asked for an fsync, %d covered", asked, covered)
+		}
+	})
+	t.Run("a transaction that wrote nothing asks for no fsync", func(t *testing.T) {
+		before, _ := counts()
+		err := s.Update(func(tx Txn) error {
+			_, err := tx.Has([]byte("w/1"))
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if asked, _ := counts(); asked != before {
+			t.Fatalf("a read-only update asked for %d fsyncs", asked-before)
+		}
+	})
+	t.Run("UpdateLazy does not wait for the fsync", func(t *testing.T) {
+		entered, release := make(chan struct{}), make(chan struct{})
+		var first sync.Once
+		st.mu.Lock()
+		st.syncFn = func() error {
+			first.Do(func() { // the first round only
+				close(entered)
+				<-release
+			})
+			return st.syncAll()
+		}
+		st.mu.Unlock()
+		defer func() {
+			st.mu.Lock()
+			st.syncFn = st.syncAll
+			st.mu.Unlock()
+		}()
+		// The fsync blocks until release: UpdateLazy must return without it.
+		done := make(chan error, 1)
+		go func() { done <- s.UpdateLazy(set("w/lazy")) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(20 * time.Second): // a guard, not a timing
+			close(release)
+			t.Fatal("UpdateLazy waited for the fsync")
+		}
+		asked, covered := counts()
+		if covered >= asked {
+			t.Fatalf("covered %d of %d commits before the fsync ran", covered, asked)
+		}
+		<-entered // the background round started: it covers the lazy commit
+		close(release)
+		// A waiting Update covers everything committed before it, the lazy commit too.
+		if err := s.Update(set("w/2")); err != nil {
+			t.Fatal(err)
+		}
+		if a, c := counts(); c != a {
+			t.Fatalf("%d commits asked for an fsync, %d covered", a, c)
+		}
+		var got []byte
+		if err := s.View(func(tx Txn) error { got, err = tx.Get([]byte("w/lazy")); return err }); err != nil || string(got) != "v" {
+			t.Fatalf("lazy write reads %q, %v", got, err)
+		}
+	})
+}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	goruntime "runtime"
-	"slices"
+	"strings"
 	"time"
 )
 
@@ -64,9 +64,11 @@ func runBench(ctx context.Context, opts options, stderr io.Writer) (*report, err
 		Workloads: opts.Workloads, Quick: opts.Quick, Records: opts.Records, URL: opts.URL, URLDurable: opts.URLDurable,
 		CPUs: goruntime.NumCPU(), GOMAXPROCS: goruntime.GOMAXPROCS(0), GoVersion: goruntime.Version(),
 	}}
-	var main []string
+	var main, durable []string
 	for _, w := range opts.Workloads {
-		if w != "W5" {
+		if w == "W5" || w == "W5A" {
+			durable = append(durable, w)
+		} else {
 			main = append(main, w)
 		}
 	}
@@ -76,12 +78,12 @@ func runBench(ctx context.Context, opts options, stderr io.Writer) (*report, err
 		rs, rep.PeakRSS.Main, rep.PeakAnon.Main, err = runOnServer(ctx, opts, false, main, stderr)
 		rep.Results = append(rep.Results, rs...)
 	}
-	if err == nil && slices.Contains(opts.Workloads, "W5") {
+	if err == nil && len(durable) > 0 {
 		if opts.URL != "" && opts.URLDurable == "" {
-			rep.Notes = append(rep.Notes, "W5 skipped: with --url it needs --url-durable")
+			rep.Notes = append(rep.Notes, strings.Join(durable, ",")+" skipped: with --url it needs --url-durable")
 		} else {
 			var rs []result
-			rs, rep.PeakRSS.Durable, rep.PeakAnon.Durable, err = runOnServer(ctx, opts, true, []string{"W5"}, stderr)
+			rs, rep.PeakRSS.Durable, rep.PeakAnon.Durable, err = runOnServer(ctx, opts, true, durable, stderr)
 			rep.Results = append(rep.Results, rs...)
 		}
 	}

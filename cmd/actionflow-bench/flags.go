@@ -41,6 +41,8 @@ Also, only when named (it runs after W2):
   W2N W2 with the workflow's option deleteExecutionOnStatus [1]: a resolved run keeps no
       execution, so nothing is written beyond W1's create. W2N/W1 is what W2/W1 could be
       if keeping execution history cost nothing.
+  W5A W3 on the durable server (after W5): how fast durable mode drains async
+      executions while creates keep coming
 
 Each workload runs a warm-up (--warmup, not measured), then --duration. Errors are
 non-2xx answers and transport errors over the whole run. Nothing is sent anywhere but
@@ -69,7 +71,7 @@ type options struct {
 }
 
 // allWorkloads returns the workload names in the order they run.
-func allWorkloads() []string { return []string{"W1", "W2", "W2N", "W3", "W4", "W5"} }
+func allWorkloads() []string { return []string{"W1", "W2", "W2N", "W3", "W4", "W5", "W5A"} }
 
 // defaultWorkloads are the ones run unless --workloads names others: the five.
 func defaultWorkloads() []string { return []string{"W1", "W2", "W3", "W4", "W5"} }
@@ -100,7 +102,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.Duration, "duration", defaultDuration, "measured time per workload (2s with --quick)")
 	fs.DurationVar(&o.Warmup, "warmup", defaultWarmup, "warm-up per workload, excluded from the statistics")
 	fs.IntVar(&o.Concurrency, "concurrency", defaultConcurrency, "client goroutines, each with its own keep-alive connection")
-	fs.StringVar(&workloads, "workloads", strings.Join(defaultWorkloads(), ","), "comma-separated workloads to run (also W2N)")
+	fs.StringVar(&workloads, "workloads", strings.Join(defaultWorkloads(), ","), "comma-separated workloads to run (also W2N, W5A)")
 	fs.BoolVar(&o.Quick, "quick", false, "CI mode: 2s per workload, W4 over 10k records, 20s drain cap; the whole run takes under 30s")
 	fs.StringVar(&o.URL, "url", "", "benchmark the server at this base URL (e.g. http://127.0.0.1:13000) instead of starting one")
 	fs.StringVar(&o.URLDurable, "url-durable", "", "with --url: the base URL of a server in durable mode, for W5 (else W5 is skipped)")

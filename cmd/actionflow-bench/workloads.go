@@ -126,6 +126,8 @@ func (s *session) workload(ctx context.Context, name string) (result, error) {
 		return s.listWorkload(ctx, name)
 	case "W5":
 		return s.createWorkload(ctx, name, "create, durable", "")
+	case "W5A":
+		return s.createWorkload(ctx, name, "create + async Lua, durable", "async")
 	}
 	return result{}, fmt.Errorf("unknown workload %q", name)
 }

@@ -327,7 +327,10 @@ func (e *Engine) process(parent context.Context, id uint64) error {
 		// Shutdown, not a user's cancel: leave it queued to run again on the next start.
 		return nil
 	}
-	return e.app.Update(context.WithoutCancel(ctx), func(tx *core.Tx) error {
+	// The outcome commits without waiting for durable mode's fsync (the next one covers
+	// it, before any later commit), so a worker goes on to the next execution at once: a
+	// crash before that fsync runs this execution again, as it would a running one.
+	return e.app.UpdateLazy(context.WithoutCancel(ctx), func(tx *core.Tx) error {
 		if err := e.disp.remove(tx, id); err != nil {
 			return err
 		}
@@ -371,7 +374,7 @@ func (e *Engine) markStartedLater(exec *Execution, queued core.Record) *startMar
 	m := &startMark{done: make(chan struct{}), rec: queued}
 	m.timer = time.AfterFunc(startMarkAfter, func() {
 		defer close(m.done)
-		err := e.app.Update(context.Background(), func(tx *core.Tx) error {
+		err := e.app.UpdateLazy(context.Background(), func(tx *core.Tx) error {
 			rec, err := e.saveRunning(tx, &marked, queued)
 			if rec != nil {
 				tx.OnCommit(func() { m.rec = rec })

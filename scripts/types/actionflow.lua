@@ -81,6 +81,7 @@ function db.list(collection, options) end
 ---@return string|nil err
 function db.create(collection, values) end
 
+--- Updates the records; `{n = {["$inc"] = 1}}` adds to an integer or float field atomically.
 ---@param collection string
 ---@param id_or_filter any
 ---@param values table
