@@ -15,7 +15,7 @@ func (ac *ActionContext) CheckValues() error {
 	if err := requireObject(ac); err != nil {
 		return err
 	}
-	out, err := typeValues(ac.Collection, ac.Params.Values)
+	out, err := typeValues(ac.Collection, ac.Params.Values, ac.Action == "create")
 	if err != nil {
 		return err
 	}
@@ -24,8 +24,9 @@ func (ac *ActionContext) CheckValues() error {
 }
 
 // typeValues is the type check of prepareValues without its required check, defaults,
-// password hashing and foreign keys.
-func typeValues(c *Collection, values map[string]any) (map[string]any, error) {
+// password hashing and foreign keys. An operator value ({"$inc": n}) is checked as
+// prepareValues checks it and kept as sent.
+func typeValues(c *Collection, values map[string]any, create bool) (map[string]any, error) {
 	out := make(map[string]any, len(values))
 	for k, v := range values {
 		f, ok := c.Field(k)
@@ -33,6 +34,13 @@ func typeValues(c *Collection, values map[string]any) (map[string]any, error) {
 			return nil, BadRequest(k, "unknown field of %s", c.Name)
 		}
 		if f.System {
+			out[k] = v
+			continue
+		}
+		if m, isObj := v.(map[string]any); isObj && f.Type != TypeJSON && hasOperator(m) {
+			if _, err := prepareOperator(f, m, create); err != nil {
+				return nil, BadRequest(k, "%v", err)
+			}
 			out[k] = v
 			continue
 		}

@@ -186,7 +186,7 @@ func TestIncrementForms(t *testing.T) {
 			r := s.Post(fmt.Sprintf("/api/counters:update?filterByTk=%d", id), s.Root, tt.values)
 			if tt.wantField != "" {
 				r.Must(t, 400)
-				if f := errField(r); f != tt.wantField {
+				if f := errField(t, r); f != tt.wantField {
 					t.Errorf("error names %q, want %q: %s", f, tt.wantField, r.Raw)
 				}
 				if after := s.Get(get, s.Root).Must(t, 200).Obj(t); fmt.Sprint(after) != fmt.Sprint(before) {
@@ -205,7 +205,7 @@ func TestIncrementForms(t *testing.T) {
 
 	t.Run("create refuses it", func(t *testing.T) {
 		r := s.Post("/api/counters:create", s.Root, `{"n":{"$inc":1}}`).Must(t, 400)
-		if f := errField(r); f != "n" {
+		if f := errField(t, r); f != "n" {
 			t.Errorf("error names %q, want n: %s", f, r.Raw)
 		}
 	})
@@ -223,17 +223,6 @@ func TestIncrementForms(t *testing.T) {
 			}
 		}
 	})
-}
-
-// errField is the field the first error names.
-func errField(r coretest.Response) string {
-	errs, _ := r.Body["errors"].([]any)
-	if len(errs) == 0 {
-		return ""
-	}
-	m, _ := errs[0].(map[string]any)
-	f, _ := m["field"].(string)
-	return f
 }
 
 // TestCompareAndSet: an update whose filter holds the version it read changes the record
