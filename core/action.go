@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/actionflow/actionflow/core/query"
@@ -132,7 +133,7 @@ type ActionContext struct {
 	Tx     *Tx
 	Result *Result
 
-	state map[string]any
+	state map[any]any
 }
 
 // Context returns the context of the action.
@@ -145,15 +146,57 @@ func (ac *ActionContext) App() *App { return ac.app }
 func (ac *ActionContext) Data() *Data { return ac.app.data }
 
 // Set keeps a value for later hooks of the same action (keys are the plugin's own).
-func (ac *ActionContext) Set(key string, v any) {
+// Prefer a typed Key, which needs no type assertion where the value is read.
+func (ac *ActionContext) Set(key string, v any) { ac.put(key, v) }
+
+// Value reads what Set kept.
+func (ac *ActionContext) Value(key string) any { return ac.state[key] }
+
+func (ac *ActionContext) put(key, v any) {
 	if ac.state == nil {
-		ac.state = map[string]any{}
+		ac.state = map[any]any{}
 	}
 	ac.state[key] = v
 }
 
-// Value reads what Set kept.
-func (ac *ActionContext) Value(key string) any { return ac.state[key] }
+// Key is a typed slot of an ActionContext: the way one hook hands a value to a later hook
+// of the same action. Keys are compared by type and name, so two packages' keys never
+// meet; the package that produces a value owns its key:
+//
+//	planKey := core.NewKey[*plan]("actiontrigger.plan")
+//	planKey.Set(ac, pl)           // in-transaction hook
+//	pl, ok := planKey.Get(ac)     // after hook
+//
+// A write retried after a conflict starts from the values the before hooks left.
+type Key[T any] struct{ name string }
+
+// NewKey makes a key; name is for reading, "<plugin>.<what>".
+func NewKey[T any](name string) Key[T] { return Key[T]{name: name} }
+
+// Set keeps v for the later hooks of the action.
+func (k Key[T]) Set(ac *ActionContext, v T) { ac.put(k, v) }
+
+// Get returns what Set kept, ok=false when nothing was set.
+func (k Key[T]) Get(ac *ActionContext) (v T, ok bool) {
+	v, ok = ac.state[k].(T)
+	return v, ok
+}
+
+// String is the key's name.
+func (k Key[T]) String() string { return k.name }
+
+// recordsKey keeps the raw records a create or update wrote.
+func recordsKey() Key[[]Record] { return NewKey[[]Record]("core.records") }
+
+// tokenKey keeps the bearer token of the request.
+func tokenKey() Key[string] { return NewKey[string]("core.token") }
+
+// Records are the records create and update wrote, raw (hidden fields included), for
+// in-transaction and after hooks such as the post-action trigger; nil for other actions.
+func (ac *ActionContext) Records() []Record {
+	recs, _ := recordsKey().Get(ac)
+	return recs
+}
 
 // WriteOptions are the options of a write made on behalf of the acting user.
 func (ac *ActionContext) WriteOptions() WriteOptions { return WriteOptions{UserID: ac.UserID} }
@@ -192,11 +235,54 @@ func (p Phase) String() string {
 }
 
 // Hook is a typed pipeline hook. Lower Priority runs first; equal priorities run in
-// registration order.
+// registration order. A hook declares what it wants and core calls it only for matching
+// actions; a hook that declares nothing sees every action of its phase:
+//
+//	core.Hook{ID: "audit.write", On: core.DataCollections, Actions: []string{"create", "update"}, Fn: fn}
 type Hook struct {
 	ID       string
 	Priority int
-	Fn       func(ac *ActionContext) error
+	// Actions limits the hook to these action names (every action when empty).
+	Actions []string
+	// On limits the hook to actions on collections (AnyResource when zero).
+	On Scope
+	// Collections limits the hook to actions on these collections, by name (any when
+	// empty); it implies On ≥ AnyCollection.
+	Collections []string
+	Fn          func(ac *ActionContext) error
+}
+
+// Scope is the kind of resource a hook wants.
+type Scope int
+
+// Scopes.
+const (
+	// AnyResource: every resource, collections or not.
+	AnyResource Scope = iota
+	// AnyCollection: actions on a collection (ac.Collection set), system ones included.
+	AnyCollection
+	// DataCollections: actions on a collection that is not a system one.
+	DataCollections
+)
+
+// wants reports whether the hook is for this action.
+func (hk *Hook) wants(ac *ActionContext) bool {
+	if len(hk.Actions) > 0 && !slices.Contains(hk.Actions, ac.Action) {
+		return false
+	}
+	if hk.On == AnyResource && len(hk.Collections) == 0 {
+		return true
+	}
+	c := ac.Collection
+	switch {
+	case c == nil:
+		return false
+	case hk.On == DataCollections && c.System:
+		return false
+	case len(hk.Collections) > 0 && !slices.Contains(hk.Collections, c.Name):
+		return false
+	}
+	return true
 }
 
 type hookSet struct {
@@ -225,10 +311,20 @@ func (h *hookSet) add(p Phase, hk Hook) error {
 }
 
 func (h *hookSet) run(p Phase, ac *ActionContext) error {
-	for _, hk := range h.byPhase[p] {
+	for i := range h.byPhase[p] {
+		hk := &h.byPhase[p][i]
+		if !hk.wants(ac) {
+			continue
+		}
 		if err := hk.Fn(ac); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// token is the bearer token of the request ("" when none).
+func (ac *ActionContext) token() string {
+	t, _ := tokenKey().Get(ac)
+	return t
 }

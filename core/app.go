@@ -372,11 +372,11 @@ func (a *App) run(ac *ActionContext, act Action) error {
 	return a.hooks.run(AfterAction, ac)
 }
 
-func cloneState(m map[string]any) map[string]any {
+func cloneState(m map[any]any) map[any]any {
 	if m == nil {
 		return nil
 	}
-	out := make(map[string]any, len(m))
+	out := make(map[any]any, len(m))
 	for k, v := range m {
 		out[k] = v
 	}

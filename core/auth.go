@@ -350,7 +350,7 @@ func (a *App) authenticate(ctx *fasthttp.RequestCtx, ac *ActionContext) error {
 	hash := tokenHash(token)
 	if u, id, ok := a.sessions.get(string(hash)); ok {
 		ac.User, ac.UserID = u, id
-		ac.Set(tokenKey, token)
+		tokenKey().Set(ac, token)
 		return a.pickRole(ctx, ac)
 	}
 	gen := a.sessions.generation()
@@ -374,7 +374,7 @@ func (a *App) authenticate(ctx *fasthttp.RequestCtx, ac *ActionContext) error {
 			return Unauthorized("the token was revoked by a password change")
 		}
 		ac.User, ac.UserID = u, s.UserID
-		ac.Set(tokenKey, token)
+		tokenKey().Set(ac, token)
 		a.sessions.put(gen, string(hash), u, s)
 		return nil
 	})

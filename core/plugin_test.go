@@ -110,7 +110,7 @@ func TestHooks(t *testing.T) {
 				if ac.Collection == nil || ac.Action != "create" {
 					return nil
 				}
-				recs, _ := ac.Value(core.ResultRecordsKey).([]core.Record)
+				recs := ac.Records()
 				for _, r := range recs {
 					if r["title"] == "rollback" {
 						return core.BadRequest("title", "rolled back in transaction")

@@ -114,6 +114,12 @@ func (d *Data) Get(tx *Tx, c *Collection, id uint64) (Record, error) {
 	return d.load(tx, c, id)
 }
 
+// Exists reports whether a record is stored, without reading or decoding it; the key is
+// among tx's reads, so a concurrent write of the record conflicts with tx.
+func (d *Data) Exists(tx *Tx, c *Collection, id uint64) (bool, error) {
+	return tx.Has(store.RecordKey(c.Name, id))
+}
+
 // prepareValues checks client values for a create (full) or an update (partial) and
 // returns the stored form. System fields in values are ignored, as are association objects
 // the client echoes back; a belongsTo value sets its foreign key.

@@ -47,7 +47,7 @@ func (a *App) authResource() map[string]Action {
 			return nil
 		}},
 		"signOut": {Tx: TxNone, Authenticated: true, Handler: func(ac *ActionContext) error {
-			if err := a.SignOut(ac.ctx, ac.Value(tokenKey).(string)); err != nil {
+			if err := a.SignOut(ac.ctx, ac.token()); err != nil {
 				return err
 			}
 			ac.Result = &Result{Data: nil}
@@ -109,9 +109,6 @@ func (a *App) usersResource() map[string]Action {
 		}},
 	}
 }
-
-// tokenKey is the ActionContext key of the bearer token of the request.
-const tokenKey = "core.token"
 
 // scopeFilter adds the association scope (foreign key = source id) and, for an action
 // scoped to the user's own records, "created by the user" to a filter.
@@ -258,7 +255,7 @@ func (a *App) recordActions() map[string]Action {
 				return err
 			}
 			ac.Result = &Result{Data: out}
-			ac.Set(ResultRecordsKey, []Record{rec})
+			recordsKey().Set(ac, []Record{rec})
 			return nil
 		}},
 		"update": {Tx: TxWrite, Permission: "update", Handler: func(ac *ActionContext) error {
@@ -285,7 +282,7 @@ func (a *App) recordActions() map[string]Action {
 				return err
 			}
 			ac.Result = &Result{Data: out}
-			ac.Set(ResultRecordsKey, recs)
+			recordsKey().Set(ac, recs)
 			return nil
 		}},
 		"destroy": {Tx: TxWrite, Permission: "destroy", Handler: func(ac *ActionContext) error {
@@ -308,10 +305,6 @@ func (a *App) recordActions() map[string]Action {
 		}},
 	}
 }
-
-// ResultRecordsKey is the ActionContext key under which create and update keep the raw
-// records they wrote (hidden fields included), for hooks such as the post-action trigger.
-const ResultRecordsKey = "core.records"
 
 // requireObject insists that a write's body, when present, is a JSON object.
 func requireObject(ac *ActionContext) error {

@@ -16,11 +16,6 @@
 package actiontrigger
 
 import (
-	"context"
-	"fmt"
-	"log/slog"
-	"slices"
-
 	"github.com/actionflow/actionflow/core"
 	"github.com/actionflow/actionflow/plugins/workflow"
 )
@@ -30,154 +25,69 @@ const Type = "action"
 
 // Plugin is the post-action trigger plugin.
 type Plugin struct {
-	wf   *workflow.Engine
-	data *core.Data
-	log  *slog.Logger
+	wf      *workflow.Engine
+	data    *core.Data
+	planKey core.Key[*workflow.Plan]
 }
 
 // New makes the plugin for a workflow engine.
-func New(wf *workflow.Engine) *Plugin { return &Plugin{wf: wf} }
+func New(wf *workflow.Engine) *Plugin {
+	return &Plugin{wf: wf, planKey: core.NewKey[*workflow.Plan]("actiontrigger.plan")}
+}
 
 // Name implements core.Plugin.
 func (p *Plugin) Name() string { return "actiontrigger" }
 
 // Init implements core.Plugin.
 func (p *Plugin) Init(h *core.Host) error {
-	p.data, p.log = h.Data(), h.Logger()
+	p.data = h.Data()
 	if err := p.wf.RegisterTrigger(trigger{p}); err != nil {
 		return err
 	}
-	if err := h.Hook(core.InTransaction, core.Hook{ID: "actiontrigger.plan", Fn: p.plan}); err != nil {
+	writes := []string{"create", "update"}
+	if err := h.Hook(core.InTransaction, core.Hook{ID: "actiontrigger.plan", On: core.AnyCollection, Actions: writes, Fn: p.plan}); err != nil {
 		return err
 	}
 	// First among the after hooks: queued executions are released or canceled here.
-	return h.Hook(core.AfterAction, core.Hook{ID: "actiontrigger.run", Priority: -100, Fn: p.runSync})
-}
-
-const planKey = "actiontrigger.plan"
-
-// plan is what the in-transaction phase decided: sync events to run after the commit and
-// queued async executions to release (or cancel).
-type plan struct {
-	sync  []workflow.Event
-	async []uint64
-}
-
-// candidate is a workflow selected for this action, with its bound path.
-type candidate struct {
-	wf   *workflow.Workflow
-	path string
-}
-
-// selectWorkflows picks the workflows: listed local ones in list order, then the global
-// ones; workflows whose config.roles leave out the request's role are not picked. Keys
-// that fire nothing are noted on the request's bindings (unknown ones are ignored).
-func (p *Plugin) selectWorkflows(ac *core.ActionContext) []candidate {
-	raw := ac.Params.Get("triggerWorkflows")
-	if raw == "" && len(p.wf.Enabled(Type)) == 0 {
-		return nil
-	}
-	b := p.wf.Bindings(ac)
-	var out []candidate
-	for _, item := range b.List {
-		w := b.Workflow(item.Key, Type)
-		if w == nil {
-			continue
-		}
-		if w.ConfigBool("global") {
-			b.Ignore(w.Key, "a global workflow fires on its config.actions, not when listed")
-			continue // it may fire below
-		}
-		out = append(out, candidate{wf: w, path: item.Path})
-	}
-	for _, w := range b.Globals(Type) {
-		if !slices.Contains(w.ConfigStrings("actions"), ac.Action) {
-			continue
-		}
-		out = append(out, candidate{wf: w, path: b.Path(w.Key)})
-	}
-	return out
+	return h.Hook(core.AfterAction, core.Hook{ID: "actiontrigger.run", Priority: -100, On: core.AnyCollection, Actions: writes, Fn: p.run})
 }
 
 // plan runs in the action's transaction: it builds each execution's context from the
-// written records and queues the async ones.
+// written records and queues the async ones (workflow.Plan).
 func (p *Plugin) plan(ac *core.ActionContext) error {
-	if ac.Collection == nil || (ac.Action != "create" && ac.Action != "update") {
+	cands := p.wf.Select(ac, workflow.Selector{Type: Type, Collection: ac.Collection, Globals: true, Paths: true})
+	recs := ac.Records()
+	if len(cands) == 0 || len(recs) == 0 {
 		return nil
 	}
-	cands := p.targets(ac, p.selectWorkflows(ac))
-	if len(cands) == 0 {
-		return nil
-	}
-	recs, _ := ac.Value(core.ResultRecordsKey).([]core.Record)
-	if len(recs) == 0 {
-		return nil
-	}
-	users, err := p.data.Collection(core.UsersCollection)
+	user, err := p.wf.User(ac)
 	if err != nil {
 		return err
 	}
-	user := core.Desensitize(users, ac.User)
-	var pl plan
+	pl := p.wf.NewPlan()
 	for _, cand := range cands {
 		for _, rec := range recs {
 			data, err := p.eventData(ac.Tx, ac.Collection, rec, cand)
 			if err != nil {
 				return err
 			}
-			ev := workflow.Event{Workflow: cand.wf, Context: map[string]any{"data": data, "user": user, "roleName": ac.Role}}
-			if cand.wf.Sync {
-				pl.sync = append(pl.sync, ev)
-				continue
-			}
-			id, ok, err := p.wf.EnqueueOrNote(ac.Tx, ev)
-			if err != nil {
+			ev := workflow.Event{Workflow: cand.Workflow, Context: map[string]any{"data": data, "user": user, "roleName": ac.Role}}
+			if err := pl.Add(ac.Tx, ev); err != nil {
 				return err
-			}
-			if ok {
-				pl.async = append(pl.async, id)
 			}
 		}
 	}
-	if len(pl.sync) > 0 || len(pl.async) > 0 {
-		ac.Set(planKey, &pl)
+	if !pl.Empty() {
+		p.planKey.Set(ac, pl)
 	}
 	return nil
 }
 
-// targets keeps the candidates whose config.collection is the written collection, or the
-// target of their !path, and marks them fired; the others are noted as ignored.
-func (p *Plugin) targets(ac *core.ActionContext, cands []candidate) []candidate {
-	if len(cands) == 0 {
-		return nil
-	}
-	b := p.wf.Bindings(ac)
-	out := cands[:0]
-	for _, cand := range cands {
-		target := ac.Collection
-		if cand.path != "" {
-			t, err := p.data.ToOnePath(ac.Collection, cand.path)
-			if err != nil {
-				b.Ignore(cand.wf.Key, fmt.Sprintf("path %q: %v", cand.path, err))
-				continue
-			}
-			target = t
-		}
-		if want := cand.wf.ConfigString("collection"); target.Name != want {
-			b.Ignore(cand.wf.Key, fmt.Sprintf("it fires on %s, not on %s", want, target.Name))
-			continue
-		}
-		b.Fired(cand.wf.Key)
-		out = append(out, cand)
-	}
-	return out
-}
-
 // eventData is the record a workflow receives: the written record, or the one its path
 // leads to (nil when the association is empty), with the config's appends, desensitized.
-func (p *Plugin) eventData(tx *core.Tx, c *core.Collection, rec core.Record, cand candidate) (any, error) {
-	if cand.path != "" {
-		t, r, err := p.data.Related(tx, c, rec, cand.path)
+func (p *Plugin) eventData(tx *core.Tx, c *core.Collection, rec core.Record, cand workflow.Candidate) (any, error) {
+	if cand.Path != "" {
+		t, r, err := p.data.Related(tx, c, rec, cand.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -186,43 +96,26 @@ func (p *Plugin) eventData(tx *core.Tx, c *core.Collection, rec core.Record, can
 		}
 		c, rec = t, r
 	}
-	out, err := p.data.PresentOne(tx, c, rec, cand.wf.ConfigStrings("appends"), nil)
+	out, err := p.data.PresentOne(tx, c, rec, cand.Workflow.ConfigStrings("appends"), nil)
 	if err != nil {
 		return nil, err
 	}
 	return map[string]any(out), nil
 }
 
-// runSync runs after the commit: sync workflows in order, then the async ones are released
+// run runs after the commit: sync workflows in order, then the async ones are released
 // or, when a sync workflow ended the chain, canceled.
-func (p *Plugin) runSync(ac *core.ActionContext) error {
-	pl, _ := ac.Value(planKey).(*plan)
-	if pl == nil {
+func (p *Plugin) run(ac *core.ActionContext) error {
+	pl, ok := p.planKey.Get(ac)
+	if !ok {
 		return nil
 	}
-	res, err := p.wf.RunChain(ac.Context(), pl.sync)
-	if res.Stopped {
-		p.cancel(pl, res.Reason)
-	} else {
-		p.wf.Dispatch(pl.async...)
-	}
+	res, err := pl.Run(ac.Context())
 	if err != nil {
 		return err
 	}
 	ac.Result.Messages = append(ac.Result.Messages, res.Messages...)
 	return nil
-}
-
-// cancel marks the plan's queued executions canceled.
-func (p *Plugin) cancel(pl *plan, reason string) {
-	if len(pl.async) == 0 {
-		return
-	}
-	if err := p.wf.Cancel(context.Background(), pl.async, reason); err != nil {
-		// They stay queued and run after all: logged, since the response is decided.
-		p.log.Error("cancel skipped executions", "err", err)
-		p.wf.Dispatch(pl.async...)
-	}
 }
 
 // trigger is the "action" trigger type.

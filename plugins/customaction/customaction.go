@@ -20,7 +20,6 @@
 package customaction
 
 import (
-	"context"
 	"strings"
 
 	"github.com/actionflow/actionflow/core"
@@ -58,43 +57,23 @@ func (p *Plugin) Init(h *core.Host) error {
 
 // serve runs the bound workflows of one :trigger request.
 func (p *Plugin) serve(ac *core.ActionContext) error {
-	free := ac.Collection == nil || ac.Collection.Name == workflow.WorkflowsCollection
-	raw := ac.Params.Get("triggerWorkflows")
-	if strings.TrimSpace(raw) == "" {
+	if strings.TrimSpace(ac.Params.Get("triggerWorkflows")) == "" {
 		return core.BadRequest("triggerWorkflows", "is required: the keys of the workflows to run")
 	}
-	coll := ""
-	if !free {
-		coll = ac.Collection.Name
-	}
-	b := p.wf.Bindings(ac)
-	allowed := func(w *workflow.Workflow) bool { return w.AllowsRole(ac.Role) }
+	sel := workflow.Selector{Type: Type, Collection: ac.Collection, Mismatch: answersOn}
+	free := ac.Collection == nil || ac.Collection.Name == workflow.WorkflowsCollection
 	if free {
-		allowed = func(w *workflow.Workflow) bool { return freeAllowed(w, ac.Role) }
+		sel.Collection = nil
+		sel.Allowed = func(w *workflow.Workflow) bool { return freeAllowed(w, ac.Role) }
 	}
-	var wfs []*workflow.Workflow
-	for _, item := range b.List {
-		w := b.WorkflowAllowed(item.Key, Type, allowed)
-		if w == nil {
-			continue
-		}
-		if c := w.ConfigString("collection"); c != coll {
-			if c == "" {
-				c = "workflows:trigger"
-			}
-			b.Ignore(w.Key, "it answers on "+c)
-			continue
-		}
-		b.Fired(w.Key)
-		wfs = append(wfs, w)
-	}
+	wfs := p.wf.Select(ac, sel)
 	if len(wfs) == 0 {
-		if b.Refused() {
+		if p.wf.Bindings(ac).Refused() {
 			return core.Forbidden("role %q may not run these workflows: %s", ac.Role, forbiddenRule(free))
 		}
 		where := "workflows:trigger (no collection)"
 		if !free {
-			where = "collection " + coll
+			where = "collection " + ac.Collection.Name
 		}
 		return core.BadRequest("triggerWorkflows", "no enabled custom-action workflow with these keys answers on %s", where)
 	}
@@ -106,53 +85,32 @@ func (p *Plugin) serve(ac *core.ActionContext) error {
 		}
 		values = map[string]any{}
 	}
-	users, err := p.data.Collection(core.UsersCollection)
+	user, err := p.wf.User(ac)
 	if err != nil {
 		return err
 	}
-	user := core.Desensitize(users, ac.User)
-	datas := make(map[uint64]any, len(wfs))
+	pl := p.wf.NewPlan()
 	for _, w := range wfs {
 		var data any = values
 		if !free {
-			if data, err = p.records(ac, w, values); err != nil {
+			if data, err = p.records(ac, w.Workflow, values); err != nil {
 				return err
 			}
 		}
-		datas[w.ID] = data
-	}
-
-	var sync, async []workflow.Event
-	for _, w := range wfs {
-		ev := workflow.Event{Workflow: w, Context: map[string]any{"data": datas[w.ID], "user": user, "roleName": ac.Role}}
-		if w.Sync {
-			sync = append(sync, ev)
-		} else {
-			async = append(async, ev)
+		// No transaction: async executions are queued after the sync chain.
+		if err := pl.Add(nil, workflow.Event{Workflow: w.Workflow, Context: map[string]any{"data": data, "user": user, "roleName": ac.Role}}); err != nil {
+			return err
 		}
 	}
-	res, chainErr := p.wf.RunChain(ac.Context(), sync)
+	res, err := pl.Run(ac.Context())
+	if err != nil {
+		return err
+	}
 	execs := make([]any, 0, len(wfs))
 	for _, x := range res.Executions {
 		execs = append(execs, map[string]any{"id": x.ID, "status": x.Status})
 	}
-	// Async workflows are queued even when a sync one ended the chain: skipped, they are
-	// kept as canceled with the reason, as the post-action trigger does.
-	ids, err := p.enqueue(ac, async)
-	if err != nil {
-		return err
-	}
-	if res.Stopped {
-		if err := p.wf.Cancel(context.WithoutCancel(ac.Context()), ids, res.Reason); err != nil {
-			return err
-		}
-	} else {
-		p.wf.Dispatch(ids...)
-	}
-	if chainErr != nil {
-		return chainErr
-	}
-	for _, id := range ids {
+	for _, id := range res.Queued {
 		var status any
 		if res.Stopped {
 			status = workflow.StatusCanceled
@@ -161,6 +119,14 @@ func (p *Plugin) serve(ac *core.ActionContext) error {
 	}
 	ac.Result = &core.Result{Data: map[string]any{"executions": execs}, Messages: res.Messages}
 	return nil
+}
+
+// answersOn is why a listed workflow does not answer on this route.
+func answersOn(w *workflow.Workflow) string {
+	if c := w.ConfigString("collection"); c != "" {
+		return "it answers on " + c
+	}
+	return "it answers on workflows:trigger"
 }
 
 // freeAllowed is who runs a workflow without a collection (workflows:trigger): root, admin
@@ -175,29 +141,6 @@ func forbiddenRule(free bool) string {
 		return "workflows without a collection run for root, admin and the roles in their config.roles"
 	}
 	return "their config.roles leave it out"
-}
-
-// enqueue queues the async events in one transaction and returns the ids queued (loop
-// protection may skip some).
-func (p *Plugin) enqueue(ac *core.ActionContext, events []workflow.Event) ([]uint64, error) {
-	if len(events) == 0 {
-		return nil, nil
-	}
-	var ids []uint64
-	err := ac.App().Update(ac.Context(), func(tx *core.Tx) error {
-		ids = ids[:0]
-		for _, ev := range events {
-			id, ok, err := p.wf.EnqueueOrNote(tx, ev)
-			if err != nil {
-				return err
-			}
-			if ok {
-				ids = append(ids, id)
-			}
-		}
-		return nil
-	})
-	return ids, err
 }
 
 // records loads the record(s) named by filterByTk with the workflow's appends, each with

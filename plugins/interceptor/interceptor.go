@@ -27,10 +27,6 @@ package interceptor
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
-	"net/http"
-	"slices"
 
 	"github.com/actionflow/actionflow/core"
 	"github.com/actionflow/actionflow/core/query"
@@ -42,42 +38,34 @@ const Type = "request-interception"
 
 // Plugin is the pre-action trigger plugin.
 type Plugin struct {
-	wf   *workflow.Engine
-	data *core.Data
+	wf          *workflow.Engine
+	messagesKey core.Key[[]core.Message]
 }
 
 // New makes the plugin for a workflow engine.
-func New(wf *workflow.Engine) *Plugin { return &Plugin{wf: wf} }
+func New(wf *workflow.Engine) *Plugin {
+	return &Plugin{wf: wf, messagesKey: core.NewKey[[]core.Message]("interceptor.messages")}
+}
 
 // Name implements core.Plugin.
 func (p *Plugin) Name() string { return "interceptor" }
 
 // Init implements core.Plugin.
 func (p *Plugin) Init(h *core.Host) error {
-	p.data = h.Data()
 	if err := p.wf.RegisterTrigger(trigger{p}); err != nil {
 		return err
 	}
-	if err := h.Hook(core.BeforeAction, core.Hook{ID: "interceptor.run", Fn: p.intercept}); err != nil {
+	actions := []string{"create", "update", "destroy"}
+	if err := h.Hook(core.BeforeAction, core.Hook{ID: "interceptor.run", On: core.DataCollections, Actions: actions, Fn: p.intercept}); err != nil {
 		return err
 	}
 	// The interceptors' messages lead the response of the action they let through.
-	return h.Hook(core.AfterAction, core.Hook{ID: "interceptor.messages", Priority: -200, Fn: p.addMessages})
-}
-
-const messagesKey = "interceptor.messages"
-
-// interceptable reports whether an action can be intercepted.
-func interceptable(action string) bool {
-	return action == "create" || action == "update" || action == "destroy"
+	return h.Hook(core.AfterAction, core.Hook{ID: "interceptor.messages", Priority: -200, On: core.DataCollections, Actions: actions, Fn: p.addMessages})
 }
 
 // intercept runs the workflows that apply to this action, in order.
 func (p *Plugin) intercept(ac *core.ActionContext) error {
-	if ac.Collection == nil || ac.Collection.System || !interceptable(ac.Action) {
-		return nil
-	}
-	wfs := p.selectWorkflows(ac)
+	wfs := p.wf.Select(ac, workflow.Selector{Type: Type, Collection: ac.Collection, Globals: true})
 	if len(wfs) == 0 {
 		return nil
 	}
@@ -88,11 +76,10 @@ func (p *Plugin) intercept(ac *core.ActionContext) error {
 			return err
 		}
 	}
-	users, err := p.data.Collection(core.UsersCollection)
+	user, err := p.wf.User(ac)
 	if err != nil {
 		return err
 	}
-	user := core.Desensitize(users, ac.User)
 	filter, err := rawFilter(&ac.Params)
 	if err != nil {
 		return err
@@ -109,14 +96,15 @@ func (p *Plugin) intercept(ac *core.ActionContext) error {
 	}
 	var messages []core.Message
 	for _, w := range wfs {
-		ev := workflow.Event{Workflow: w, ReadContext: true, Context: map[string]any{
+		ev := workflow.Event{Workflow: w.Workflow, ReadContext: true, Context: map[string]any{
 			"user": user, "roleName": ac.Role,
 			"params": map[string]any{"filterByTk": filterByTk, "filter": filter, "values": values},
 		}}
+		// Each workflow sees the values the one before it left: one chain each.
 		res, err := p.wf.RunChain(ac.Context(), []workflow.Event{ev})
 		messages = append(messages, res.Messages...)
 		if err != nil {
-			return withMessages(err, messages)
+			return workflow.Answer(err, messages)
 		}
 		if res.Stopped { // flow.finish(): answer with the messages, write nothing
 			ac.Result = &core.Result{Messages: messages}
@@ -137,61 +125,16 @@ func (p *Plugin) intercept(ac *core.ActionContext) error {
 		return core.BadRequest("values", "a request-interception workflow left ctx.params.values as %s, not an object", kind(v))
 	}
 	if len(messages) > 0 {
-		ac.Set(messagesKey, messages)
+		p.messagesKey.Set(ac, messages)
 	}
 	return nil
-}
-
-// withMessages adds the earlier workflows' messages to a 400 from flow.fail, as the
-// post-action trigger does.
-func withMessages(err error, messages []core.Message) error {
-	var e *core.Error
-	if errors.As(err, &e) && e.Status == http.StatusBadRequest && len(messages) > 0 {
-		e.Extra = messages
-	}
-	return err
 }
 
 func (p *Plugin) addMessages(ac *core.ActionContext) error {
-	if m, ok := ac.Value(messagesKey).([]core.Message); ok {
+	if m, ok := p.messagesKey.Get(ac); ok {
 		ac.Result.Messages = append(m, ac.Result.Messages...)
 	}
 	return nil
-}
-
-// selectWorkflows picks listed local workflows in list order, then the global ones;
-// workflows whose config.roles leave out the request's role are not picked. Keys that
-// fire nothing are noted on the request's bindings.
-func (p *Plugin) selectWorkflows(ac *core.ActionContext) []*workflow.Workflow {
-	raw := ac.Params.Get("triggerWorkflows")
-	if raw == "" && len(p.wf.Enabled(Type)) == 0 {
-		return nil
-	}
-	b := p.wf.Bindings(ac)
-	var out []*workflow.Workflow
-	for _, item := range b.List {
-		w := b.Workflow(item.Key, Type)
-		if w == nil {
-			continue
-		}
-		if w.ConfigBool("global") {
-			b.Ignore(w.Key, "a global workflow fires on its config.actions, not when listed")
-			continue // it may fire below
-		}
-		if coll := w.ConfigString("collection"); coll != ac.Collection.Name {
-			b.Ignore(w.Key, fmt.Sprintf("it fires on %s, not on %s", coll, ac.Collection.Name))
-			continue
-		}
-		b.Fired(w.Key)
-		out = append(out, w)
-	}
-	for _, w := range b.Globals(Type) {
-		if w.ConfigString("collection") == ac.Collection.Name && slices.Contains(w.ConfigStrings("actions"), ac.Action) {
-			b.Fired(w.Key)
-			out = append(out, w)
-		}
-	}
-	return out
 }
 
 // rawFilter is the request's filter as plain JSON values (it was validated when the

@@ -351,7 +351,11 @@ func (e *Engine) process(parent context.Context, id uint64) error {
 // Has keeps the key among tx's reads, as the read it replaces did. An execution gone
 // meanwhile stays gone (nil record).
 func (e *Engine) saveRunning(tx *core.Tx, exec *Execution, prev core.Record) (core.Record, error) {
-	ok, err := tx.Has(store.RecordKey(ExecutionsCollection, exec.ID))
+	coll, err := e.data.Collection(ExecutionsCollection)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := e.data.Exists(tx, coll, exec.ID)
 	if err != nil || !ok {
 		return nil, err
 	}

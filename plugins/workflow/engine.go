@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	goruntime "runtime"
 	"sort"
 	"sync"
@@ -602,19 +601,40 @@ type ChainResult struct {
 	Messages []core.Message
 	// Executions are the executions that ran, in order.
 	Executions []*Execution
-	// Stopped is set when a workflow ended the chain: finish (Err nil), fail (Err a 400)
-	// or an error or timeout (Err a 500). Later workflows did not run.
+	// Stopped is set when a workflow ended the chain: finish (Err nil), fail or an error or
+	// timeout (Err a *ChainError). Later workflows did not run.
 	Stopped bool
 	// Reason says which workflow stopped the chain and how, for canceled executions.
 	Reason string
 	// Context is ctx as left by the last resolved event with ReadContext.
 	Context map[string]any
+	// Queued are the async executions a Plan queued, released or (Stopped) canceled.
+	Queued []uint64
 }
 
+// ChainError is how a sync workflow ended a chain badly: Failed when it called
+// flow.fail(Message), otherwise it errored, timed out or could not run (Err). The engine
+// does not choose the HTTP answer: the trigger kit does (Answer).
+type ChainError struct {
+	Workflow string
+	Failed   bool
+	Message  string
+	Err      error
+}
+
+func (e *ChainError) Error() string {
+	if e.Failed {
+		return fmt.Sprintf("workflow %s failed: %s", e.Workflow, e.Message)
+	}
+	return fmt.Sprintf("workflow %s: %v", e.Workflow, e.Err)
+}
+
+func (e *ChainError) Unwrap() error { return e.Err }
+
 // RunChain runs sync events in order with the rules of the action triggers (API.md §5):
-// flow.finish() stops the chain with success, flow.fail(msg) stops it with a 400 carrying
-// msg and the messages so far, a Lua error or timeout stops it with a generic 500. Events
-// skipped by loop protection are noted on their parent execution.
+// flow.finish() stops the chain with success, flow.fail(msg) or a Lua error or timeout
+// stops it with a *ChainError. Events skipped by loop protection are noted on their parent
+// execution.
 func (e *Engine) RunChain(ctx context.Context, events []Event) (ChainResult, error) {
 	var res ChainResult
 	for _, ev := range events {
@@ -625,7 +645,7 @@ func (e *Engine) RunChain(ctx context.Context, events []Event) (ChainResult, err
 		}
 		if err != nil {
 			res.Stopped, res.Reason = true, fmt.Sprintf("workflow %s could not run", ev.Workflow.Key)
-			return res, &core.Error{Status: http.StatusInternalServerError, Code: "WORKFLOW_ERROR", Message: GenericFailure, Err: err}
+			return res, &ChainError{Workflow: ev.Workflow.Key, Err: err}
 		}
 		exec := out.Execution
 		res.Executions = append(res.Executions, exec)
@@ -644,10 +664,10 @@ func (e *Engine) RunChain(ctx context.Context, events []Event) (ChainResult, err
 			if exec.Error != nil && exec.Error.Message != "" {
 				msg = exec.Error.Message
 			}
-			return res, &core.Error{Status: http.StatusBadRequest, Code: "WORKFLOW_FAILED", Message: msg, Extra: res.Messages}
+			return res, &ChainError{Workflow: ev.Workflow.Key, Failed: true, Message: msg}
 		default:
 			res.Stopped, res.Reason = true, fmt.Sprintf("workflow %s ended with status %d (execution %d)", ev.Workflow.Key, out.Status(), exec.ID)
-			return res, &core.Error{Status: http.StatusInternalServerError, Code: "WORKFLOW_ERROR", Message: GenericFailure,
+			return res, &ChainError{Workflow: ev.Workflow.Key,
 				Err: fmt.Errorf("workflow: execution %d of %s ended with status %d", exec.ID, ev.Workflow.Key, out.Status())}
 		}
 	}
