@@ -16,7 +16,6 @@
 package collectiontrigger
 
 import (
-	"context"
 	"log/slog"
 
 	"github.com/actionflow/actionflow/core"
@@ -70,8 +69,7 @@ func (p *Plugin) onRecord(tx *core.Tx, ev *core.RecordEvent) error {
 	if o, ok := ev.Origin.(workflow.Origin); ok {
 		stack = o.Stack
 	}
-	var sync []workflow.Event
-	var async []uint64
+	pl := p.wf.NewPlan()
 	for _, w := range wfs {
 		fire, err := p.matches(tx, w, ev)
 		if err != nil {
@@ -88,40 +86,17 @@ func (p *Plugin) onRecord(tx *core.Tx, ev *core.RecordEvent) error {
 		if ev.Previous != nil {
 			ctx["previous"] = map[string]any(core.Desensitize(ev.Collection, ev.Previous))
 		}
-		e := workflow.Event{Workflow: w, Context: ctx, Stack: stack}
-		if w.Sync {
-			sync = append(sync, e)
-			continue
-		}
-		id, ok, err := p.wf.EnqueueOrNote(tx, e)
-		if err != nil {
+		if err := pl.Add(tx, workflow.Event{Workflow: w, Context: ctx, Stack: stack}); err != nil {
 			return err
 		}
-		if ok {
-			async = append(async, id)
-		}
 	}
-	if len(async) > 0 {
-		tx.OnCommit(func() { p.wf.Dispatch(async...) })
-	}
-	if len(sync) > 0 {
+	if !pl.Empty() {
+		// After the commit: queued executions are released and sync ones run; their
+		// outcome does not change the response of the action that wrote.
 		runCtx := tx.Context()
-		tx.OnCommit(func() { p.runSync(runCtx, sync) })
+		tx.OnCommit(func() { pl.RunEach(runCtx) })
 	}
 	return nil
-}
-
-// runSync runs sync collection workflows after the commit; their outcome is in their
-// executions only.
-func (p *Plugin) runSync(ctx context.Context, events []workflow.Event) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	for _, ev := range events {
-		if _, err := p.wf.RunChain(ctx, []workflow.Event{ev}); err != nil {
-			p.log.Warn("sync collection workflow", "workflow", ev.Workflow.Key, "err", err)
-		}
-	}
 }
 
 // matches applies mode, changed and condition.

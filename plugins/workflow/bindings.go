@@ -53,17 +53,18 @@ type Binding struct {
 	Path string
 }
 
-const bindingsKey = "workflow.bindings"
+// bindingsKey keeps a request's bindings for every trigger of the request.
+func bindingsKey() core.Key[*Bindings] { return core.NewKey[*Bindings]("workflow.bindings") }
 
 // Bindings returns the request's bindings, parsed from ?triggerWorkflows= on the first call
 // and kept on ac for every later trigger of the request.
 func (e *Engine) Bindings(ac *core.ActionContext) *Bindings {
-	if b, ok := ac.Value(bindingsKey).(*Bindings); ok {
+	if b, ok := bindingsKey().Get(ac); ok {
 		return b
 	}
 	b := e.parseBindings(ac.Params.Get("triggerWorkflows"), ac.Role)
 	if len(b.order) > 0 {
-		ac.Set(bindingsKey, b)
+		bindingsKey().Set(ac, b)
 	}
 	return b
 }
@@ -228,8 +229,8 @@ func (b *Bindings) ignored(resource, action string) []ignoredItem {
 // reportIgnored runs after every successful action: the keys of ?triggerWorkflows= that
 // fired nothing are added to the response's meta.ignoredWorkflows and logged as warnings.
 func (e *Engine) reportIgnored(ac *core.ActionContext) error {
-	b, _ := ac.Value(bindingsKey).(*Bindings)
-	if b == nil {
+	b, ok := bindingsKey().Get(ac)
+	if !ok {
 		if strings.TrimSpace(ac.Params.Get("triggerWorkflows")) == "" {
 			return nil
 		}

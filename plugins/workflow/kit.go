@@ -212,6 +212,21 @@ func (p *Plan) Run(ctx context.Context) (ChainResult, error) {
 	return res, Answer(chainErr, res.Messages)
 }
 
+// RunEach is Run for writes that do not wait for their workflows (collection events): the
+// queued executions are released, then each sync event runs alone, its outcome in its
+// execution only (a failure is logged, later events still run).
+func (p *Plan) RunEach(ctx context.Context) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	p.e.Dispatch(p.queued...)
+	for _, ev := range p.sync {
+		if _, err := p.e.RunChain(ctx, []Event{ev}); err != nil {
+			p.e.log.Warn("sync workflow", "workflow", ev.Workflow.Key, "type", ev.Workflow.Type, "err", err)
+		}
+	}
+}
+
 // cancel marks the queued executions canceled; when that fails they run after all (the
 // response is decided, so it is logged).
 func (p *Plan) cancel(ctx context.Context, reason string) {
