@@ -14,23 +14,10 @@ import (
 // action the engine reports every listed key that fired nothing for the request, with
 // every trigger's say, in the response's meta.ignoredWorkflows and as a warning in the log.
 //
-// A trigger plugin resolves keys with Workflow (unknown keys, other roles and, through
-// Ignore, its own reasons are noted), global workflows with Globals, and calls Fired for
-// each workflow it fires:
-//
-//	b := engine.Bindings(ac)
-//	for _, item := range b.List {
-//		w := b.Workflow(item.Key, Type)
-//		if w == nil || w.ConfigBool("global") {
-//			continue
-//		}
-//		if w.ConfigString("collection") != ac.Collection.Name {
-//			b.Ignore(w.Key, "config.collection is "+w.ConfigString("collection"))
-//			continue
-//		}
-//		b.Fired(w.Key)
-//		// run w
-//	}
+// Select (the trigger kit) resolves keys, globals, paths and collections on them for a
+// trigger; a trigger with rules of its own resolves keys with Workflow or WorkflowAllowed
+// (unknown keys, other roles and, through Ignore, its own reasons are noted), global
+// workflows with Globals, and calls Fired for each workflow it fires.
 //
 // Marks are idempotent: a trigger that runs again in a retried transaction marks the same.
 type Bindings struct {

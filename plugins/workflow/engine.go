@@ -43,6 +43,21 @@ type Config struct {
 
 // Trigger is a trigger type: it validates the config of its workflows and builds the
 // context of a manual execution. Its plugin registers the hooks that start executions.
+//
+// A trigger whose workflows a request fires (RequestBound) follows the trigger kit and keeps
+// only when it fires and what ctx holds:
+//
+//	cands := engine.Select(ac, workflow.Selector{Type: Type, Collection: ac.Collection, Globals: true, Paths: true})
+//	user, _ := engine.User(ac)                 // ctx.user, desensitised
+//	pl := engine.NewPlan()
+//	for _, c := range cands {
+//		pl.Add(ac.Tx, workflow.Event{Workflow: c.Workflow, Context: ...}) // async: queued in the write's tx
+//	}
+//	// after the commit:
+//	res, err := pl.Run(ac.Context()) // sync chain, then dispatch or cancel; err is the answer
+//
+// Select parses ?triggerWorkflows= once per request (Bindings) and notes the keys that fire
+// nothing; Answer maps a chain's end to the HTTP answer (flow.fail → 400, error → 500).
 type Trigger interface {
 	Type() string
 	// ValidateConfig checks a workflow's config; errors are shown to the user as 400s.
