@@ -12,15 +12,11 @@ import (
 	"github.com/actionflow/actionflow/core/coretest"
 )
 
-// kitTrigger is a request-bound trigger type with no rules of its own, for the kit's tests.
-type kitTrigger struct{}
+// kitTrigger is testTrigger as a request-bound trigger (config.roles allowed).
+type kitTrigger struct{ testTrigger }
 
-func (kitTrigger) Type() string                                  { return "kit" }
-func (kitTrigger) RequestBound() bool                            { return true }
-func (kitTrigger) ValidateConfig(*core.Tx, map[string]any) error { return nil }
-func (kitTrigger) ManualContext(_ *core.Tx, _ *Workflow, v map[string]any) (map[string]any, error) {
-	return v, nil
-}
+func (kitTrigger) Type() string       { return "kit" }
+func (kitTrigger) RequestBound() bool { return true }
 
 type kitTriggerPlugin struct{ e *Engine }
 
