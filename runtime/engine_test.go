@@ -391,6 +391,12 @@ func TestLogs(t *testing.T) {
 			t.Fatalf("message of %d bytes", n)
 		}
 	})
+	t.Run("print", func(t *testing.T) {
+		res := runSrc(t, e, `print("a", 1, nil, true) print() return 1`, nil)
+		if res.Err != nil || len(res.Logs) != 2 || res.Logs[0].Level != "info" || res.Logs[0].Message != "a\t1\tnil\ttrue" || res.Logs[1].Message != "" {
+			t.Fatalf("logs %+v err %v", res.Logs, res.Err)
+		}
+	})
 	t.Run("kept on error", func(t *testing.T) {
 		res := runSrc(t, e, `require("log")("error", "before") error("x")`, nil)
 		if res.Err == nil || len(res.Logs) != 1 {
