@@ -239,6 +239,21 @@ func splitList(v string) []string {
 	return out
 }
 
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {}
+	return fs
+}
+
+func parseDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("timeout %q: want a positive duration such as 2s", v)
+	}
+	return d, nil
+}
+
 // durationMS is d in whole milliseconds, at least 1.
 func durationMS(d time.Duration) int64 {
 	if ms := d.Milliseconds(); ms > 0 {

@@ -454,4 +454,3 @@ func jsonNumber(v any) any {
 	}
 	return json.Number(b)
 }
-
