@@ -130,4 +130,3 @@ func canon(v any) string {
 	b, _ = json.Marshal(blank(x))
 	return string(b)
 }
-
