@@ -69,7 +69,7 @@ func LuaCommand(args []string, stdout, stderr io.Writer, plugins Plugins) int {
 }
 
 // parseFile parses flags that may come before or after the single FILE argument.
-func parseFile(fs *flag.FlagSet, args []string, stdout io.Writer, usage string) (file string, code int, ok bool) {
+func parseFile(fs *flag.FlagSet, args []string, stdout io.Writer, usage, what string) (file string, code int, ok bool) {
 	var files []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -82,21 +82,23 @@ func parseFile(fs *flag.FlagSet, args []string, stdout io.Writer, usage string) 
 		if fs.NArg() == 0 {
 			break
 		}
+		if len(files) == 1 {
+			fmt.Fprintf(fs.Output(), "actionflow %s: unexpected argument %q (it takes one %s; see --help)\n", fs.Name(), fs.Arg(0), what)
+			return "", 2, false
+		}
 		files = append(files, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
 	if len(files) != 1 {
-		fmt.Fprintf(fs.Output(), "actionflow %s: want exactly one FILE or DIR, got %d (%s)\n", fs.Name(), len(files), strings.Join(files, " "))
+		fmt.Fprintf(fs.Output(), "actionflow %s: want exactly one %s\n", fs.Name(), what)
 		return "", 2, false
 	}
 	return files[0], 0, true
 }
 
 func luaCheck(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("lua check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	file, code, ok := parseFile(fs, args, stdout, luaUsage)
+	fs := newFlagSet("lua check", stderr)
+	file, code, ok := parseFile(fs, args, stdout, luaUsage, "FILE")
 	if !ok {
 		return code
 	}
@@ -127,9 +129,7 @@ func luaCheck(args []string, stdout, stderr io.Writer) int {
 }
 
 func luaRun(args []string, stdout, stderr io.Writer, plugins Plugins) int {
-	fs := flag.NewFlagSet("lua run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
+	fs := newFlagSet("lua run", stderr)
 	fixtures := fs.String("fixtures", "", "fixtures file")
 	data := fs.String("data", "", "ctx.data")
 	params := fs.String("params", "", "ctx.params")
@@ -140,7 +140,7 @@ func luaRun(args []string, stdout, stderr io.Writer, plugins Plugins) int {
 	typ := fs.String("type", "", "trigger type")
 	timeout := fs.Duration("timeout", 0, "run deadline")
 	allow := fs.String("http-allow", os.Getenv("ACTIONFLOW_HTTP_ALLOW"), "http hosts")
-	file, code, ok := parseFile(fs, args, stdout, luaUsage)
+	file, code, ok := parseFile(fs, args, stdout, luaUsage, "FILE")
 	if !ok {
 		return code
 	}

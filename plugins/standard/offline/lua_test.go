@@ -209,7 +209,7 @@ func TestLuaUsage(t *testing.T) {
 		{"run help", []string{"run", "--help"}, 0, ""},
 		{"check help", []string{"check", "-h"}, 0, ""},
 		{"run without file", []string{"run"}, 2, "want exactly one FILE"},
-		{"run two files", []string{"run", path, path}, 2, "want exactly one FILE"},
+		{"run two files", []string{"run", path, "extra"}, 2, `actionflow lua run: unexpected argument "extra" (it takes one FILE; see --help)`},
 		{"missing file", []string{"run", filepath.Join(dir, "nope.lua")}, 2, "nope.lua"},
 		{"bad data", []string{"run", path, "--data", "{nope"}, 2, "--data: bad JSON"},
 		{"missing data file", []string{"run", path, "--data", "@" + filepath.Join(dir, "nope.json")}, 2, "--data"},

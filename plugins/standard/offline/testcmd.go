@@ -61,7 +61,7 @@ type expectation struct {
 // TestCommand implements "actionflow test DIR"; args start after "test".
 func TestCommand(args []string, stdout, stderr io.Writer, plugins Plugins) int {
 	fl := newFlagSet("test", stderr)
-	dir, code, ok := parseFile(fl, args, stdout, testUsage)
+	dir, code, ok := parseFile(fl, args, stdout, testUsage, "DIR")
 	if !ok {
 		if code == 2 {
 			fmt.Fprint(stderr, testUsage)
