@@ -391,6 +391,12 @@ func TestLogs(t *testing.T) {
 			t.Fatalf("message of %d bytes", n)
 		}
 	})
+	t.Run("print", func(t *testing.T) {
+		res := runSrc(t, e, `print("a", 1, nil, true) print() return 1`, nil)
+		if res.Err != nil || len(res.Logs) != 2 || res.Logs[0].Level != "info" || res.Logs[0].Message != "a\t1\tnil\ttrue" || res.Logs[1].Message != "" {
+			t.Fatalf("logs %+v err %v", res.Logs, res.Err)
+		}
+	})
 	t.Run("kept on error", func(t *testing.T) {
 		res := runSrc(t, e, `require("log")("error", "before") error("x")`, nil)
 		if res.Err == nil || len(res.Logs) != 1 {
@@ -519,7 +525,7 @@ func TestConfigDefaults(t *testing.T) {
 func TestSandboxSurface(t *testing.T) {
 	e := newEngine(t, Config{Workers: 1})
 	absent := []string{"os", "io", "debug", "package", "coroutine", "channel", "load", "loadstring", "loadfile",
-		"dofile", "module", "collectgarbage", "getfenv", "setfenv", "print", "_printregs", "newproxy", "_GOPHER_LUA_VERSION"}
+		"dofile", "module", "collectgarbage", "getfenv", "setfenv", "_printregs", "newproxy", "_GOPHER_LUA_VERSION"}
 	for _, name := range absent {
 		t.Run("no "+name, func(t *testing.T) {
 			res := runSrc(t, e, fmt.Sprintf("return %s == nil", name), nil)

@@ -3,6 +3,8 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 )
 
 // Sentinel errors. Result.Err and Compile errors wrap them; test with errors.Is.
@@ -72,3 +74,24 @@ func (e *ScriptError) Unwrap() error { return e.Err }
 
 // errStopped is the cancel cause used by Run.Stop.
 var errStopped = errors.New("runtime: run stopped")
+
+// InterruptError ends a run that was interrupted from outside the script: by its
+// deadline, the memory watchdog or a cancel. Err is ErrTimeout, ErrMemory or
+// ErrCanceled; Line is the line of the user's script that was running (0 when
+// unknown).
+type InterruptError struct {
+	Err   error
+	Name  string
+	Line  int
+	After time.Duration
+}
+
+func (e *InterruptError) Error() string {
+	where := ""
+	if e.Line > 0 {
+		where = " at line " + strconv.Itoa(e.Line)
+	}
+	return fmt.Sprintf("%v: script %s%s after %s", e.Err, e.Name, where, e.After)
+}
+
+func (e *InterruptError) Unwrap() error { return e.Err }

@@ -273,11 +273,7 @@ func (r *Run) interruptError(cause error) error {
 	default:
 		sentinel = ErrCanceled
 	}
-	where := ""
-	if r.errLine > 0 {
-		where = " at line " + strconv.Itoa(r.errLine)
-	}
-	return fmt.Errorf("%w: script %s%s after %s", sentinel, r.script.name, where, time.Since(r.start).Round(time.Millisecond))
+	return &InterruptError{Err: sentinel, Name: r.script.name, Line: r.errLine, After: time.Since(r.start).Round(time.Millisecond)}
 }
 
 func (r *Run) scriptError(err error) error {

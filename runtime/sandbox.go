@@ -27,7 +27,8 @@ func stateOptions() lua.Options {
 
 // keptBase lists the base functions kept from gopher-lua's base library.
 // Everything else (dofile loadfile load loadstring require module
-// collectgarbage getfenv setfenv print _printregs newproxy _G) is left out.
+// collectgarbage getfenv setfenv print _printregs newproxy _G) is left out;
+// print is replaced by one that writes to the run's logs.
 func keptBase() []string {
 	return []string{
 		"assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall", "rawequal",
@@ -37,7 +38,7 @@ func keptBase() []string {
 
 // baseGlobalNames lists every global name the base table defines.
 func baseGlobalNames() []string {
-	return append(keptBase(), "setmetatable", "require", "string", "table", "math", "_G", concatFunc)
+	return append(keptBase(), "setmetatable", "require", "print", "string", "table", "math", "_G", concatFunc)
 }
 
 // worker owns one pooled LState. Only the goroutine holding the worker (taken
@@ -132,6 +133,18 @@ func (w *worker) build() {
 			L.RaiseError("too many results to unpack")
 		}
 		return origUnpack.GFunction(L)
+	}))
+
+	// print writes one "info" line to the run's logs: its arguments through
+	// tostring, separated by tabs, as Lua's print does on stdout.
+	base.RawSetString("print", L.NewFunction(func(L *lua.LState) int {
+		n := L.GetTop()
+		parts := make([]string, n)
+		for i := 1; i <= n; i++ {
+			parts[i-1] = L.ToStringMeta(L.Get(i)).String()
+		}
+		w.current(L).Log("info", strings.Join(parts, "\t"))
+		return 0
 	}))
 
 	strlib := copyTable(L, g.RawGetString("string").(*lua.LTable), "dump", "gfind", "gmatch", "__index")

@@ -1,8 +1,9 @@
 // Command actionflow is the actionflow server and its tools.
 //
 //	actionflow serve [flags]      start the HTTP server
-//	actionflow lua run FILE       run a workflow script in the sandbox
+//	actionflow lua run FILE       run a workflow script offline, as the server runs it
 //	actionflow lua check FILE     compile a workflow script
+//	actionflow test DIR           run the golden tests of workflow files
 //	actionflow workflows apply    create or update workflows kept as files on a server
 package main
 
@@ -19,6 +20,7 @@ import (
 
 	"github.com/actionflow/actionflow/cmd/internal/standard"
 	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/plugins/standard/offline"
 	"github.com/actionflow/actionflow/plugins/workflow"
 	"github.com/actionflow/actionflow/runtime/lib"
 )
@@ -27,8 +29,9 @@ const usage = `actionflow — a data API whose user actions trigger Lua workflow
 
 Usage:
   actionflow serve [flags]             start the server (see 'actionflow serve --help')
-  actionflow lua run FILE [flags]      run a workflow script in the sandbox, print a JSON result
+  actionflow lua run FILE [flags]      run a workflow script offline, as the server runs it, print a JSON result
   actionflow lua check FILE            compile a workflow script
+  actionflow test DIR                  run the golden tests (FILE.test.json) of the workflow files under DIR
   actionflow workflows apply FILE...   create or update workflows kept as files on a server
   actionflow help                      this text
 `
@@ -46,7 +49,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		return serveCommand(args[1:], stdout, stderr)
 	case "lua":
-		return luaCommand(args[1:], stdout, stderr)
+		return offline.LuaCommand(args[1:], stdout, stderr, offlinePlugins)
+	case "test":
+		return offline.TestCommand(args[1:], stdout, stderr, offlinePlugins)
 	case "workflows":
 		return workflowsCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -56,6 +61,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "actionflow: unknown command %q\n\n%s", args[0], usage)
 	return 2
 }
+
+// offlinePlugins is the plugin set of an offline run (lua run, test).
+func offlinePlugins() []core.Plugin { return standard.Plugins(workflow.Config{Workers: 1}) }
 
 // env reads an environment variable with a default.
 func env(name, def string) string {

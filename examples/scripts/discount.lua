@@ -1,7 +1,7 @@
 -- A workflow script to try with `actionflow lua run`:
 --
 --   go run ./cmd/actionflow lua run examples/scripts/discount.lua \
---     --data '{"id":7,"total":120,"items":["a","b","c"]}' --user '{"id":1,"email":"ada@example.com"}'
+--     --data '{"id":7,"total":120,"items":["a","b","c"]}' --user '{"email":"ada@example.com"}'
 --
 -- It reads the record (ctx.data) and the acting user (ctx.user), logs a line and returns a
 -- small table, which becomes the execution's output.

@@ -177,11 +177,20 @@ func (t trigger) ValidateConfig(_ *core.Tx, cfg map[string]any) error {
 	return t.p.wf.ConfigAppends(c, cfg)
 }
 
-// ManualContext builds {data} for workflows:execute from a record id (or {id}).
+// ManualContext builds {data, previous} for workflows:execute from a record id (or {id})
+// and, to run it as an update event, the record as it was before (an object).
 func (t trigger) ManualContext(tx *core.Tx, wf *workflow.Workflow, values map[string]any) (map[string]any, error) {
 	data, err := t.p.wf.ManualRecord(tx, wf, values)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"data": data}, nil
+	ctx := map[string]any{"data": data}
+	if raw, ok := values["previous"]; ok && raw != nil {
+		prev, isObj := raw.(map[string]any)
+		if !isObj {
+			return nil, core.BadRequest("previous", "want an object: the record before the update")
+		}
+		ctx["previous"] = prev
+	}
+	return ctx, nil
 }

@@ -570,6 +570,32 @@ func TestManualExecute(t *testing.T) {
 	}
 	e.Post(fmt.Sprintf("/api/workflows:execute?filterByTk=%d", wid), e.Root, map[string]any{"data": 999}).Must(t, 400)
 	e.Post(fmt.Sprintf("/api/workflows:execute?filterByTk=%d", wid), e.Root, map[string]any{}).Must(t, 400)
+
+	// An update event: ctx.previous is the record before.
+	upd := coretest.ID(t, e.Post("/api/workflows:create", e.Root, map[string]any{
+		"type": collectiontrigger.Type, "config": cfg("collection", "posts", "mode", 2),
+		"script": `return ctx.previous.title .. "->" .. ctx.data.title`,
+	}).Must(t, 200).Obj(t))
+	url := fmt.Sprintf("/api/workflows:execute?filterByTk=%d", upd)
+	x := e.Post(url, e.Root, map[string]any{"data": p, "previous": map[string]any{"id": p, "title": "old"}}).Must(t, 200).Obj(t)["execution"].(map[string]any)
+	if got := e.Get(fmt.Sprintf("/api/executions:get?filterByTk=%d", coretest.Num(x["id"])), e.Root).Must(t, 200).Obj(t); got["output"] != "old->m" {
+		t.Fatalf("execution with previous = %v", got)
+	}
+	bad := []struct {
+		name string
+		body map[string]any
+		msg  string
+	}{
+		{"previous not an object", map[string]any{"data": p, "previous": 1}, "previous"},
+		{"unknown fields", map[string]any{"data": p, "prev": map[string]any{}, "x": 1}, "prev, x"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			if msg := e.Post(url, e.Root, tc.body).Must(t, 400).ErrMsg(t); !strings.Contains(msg, tc.msg) {
+				t.Fatalf("error %q lacks %q", msg, tc.msg)
+			}
+		})
+	}
 }
 
 // TestLoopProtection: workflows that write through db fire collection workflows, which

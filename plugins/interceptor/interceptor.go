@@ -191,16 +191,30 @@ func (t trigger) ValidateConfig(_ *core.Tx, cfg map[string]any) error {
 }
 
 // ManualContext builds {user, roleName, params} for workflows:execute from
-// {"values", "filterByTk", "filter", "userId", "roleName"}.
+// {"params": {"values", "filterByTk", "filter"}, "userId", "roleName"}; the params may also
+// be given at the top level of the body.
 func (t trigger) ManualContext(tx *core.Tx, _ *workflow.Workflow, values map[string]any) (map[string]any, error) {
 	user, role, err := t.p.wf.ManualUser(tx, values)
 	if err != nil {
 		return nil, err
 	}
-	v := values["values"]
+	params := values
+	if raw, ok := values["params"]; ok && raw != nil {
+		m, isObj := raw.(map[string]any)
+		if !isObj {
+			return nil, core.BadRequest("params", "want an object {values, filterByTk, filter}")
+		}
+		for k := range m {
+			if k != "values" && k != "filterByTk" && k != "filter" {
+				return nil, core.BadRequest("params."+k, "unknown field; known: values, filterByTk, filter")
+			}
+		}
+		params = m
+	}
+	v := params["values"]
 	if v == nil {
 		v = map[string]any{}
 	}
 	return map[string]any{"user": user, "roleName": role,
-		"params": map[string]any{"filterByTk": values["filterByTk"], "filter": values["filter"], "values": v}}, nil
+		"params": map[string]any{"filterByTk": params["filterByTk"], "filter": params["filter"], "values": v}}, nil
 }

@@ -245,6 +245,33 @@ func TestConfig(t *testing.T) {
 		}
 		e.Post(fmt.Sprintf("/api/workflows:execute?filterByTk=%d", coretest.ID(t, w)), e.Root, map[string]any{"values": map[string]any{}}).Must(t, 400)
 	})
+	t.Run("manual execute with params", func(t *testing.T) {
+		w := e.Post("/api/workflows:create", e.Root, map[string]any{"type": interceptor.Type,
+			"config": map[string]any{"collection": "posts"}, "script": "ctx.params.values.n = ctx.params.values.n + 1 return ctx.params"}).Must(t, 200).Obj(t)
+		url := fmt.Sprintf("/api/workflows:execute?filterByTk=%d", coretest.ID(t, w))
+		r := e.Post(url, e.Root, map[string]any{"userId": 1, "params": map[string]any{"values": map[string]any{"n": 1}, "filterByTk": 7}}).Must(t, 200).Obj(t)
+		x := e.Get(fmt.Sprintf("/api/executions:get?filterByTk=%d", coretest.ID(t, r["execution"].(map[string]any))), e.Root).Must(t, 200).Obj(t)
+		out, _ := x["output"].(map[string]any)
+		if fmt.Sprint(out["values"]) != "map[n:2]" || coretest.Num(out["filterByTk"]) != 7 {
+			t.Fatalf("execution %v", x)
+		}
+		bad := []struct {
+			name string
+			body map[string]any
+			msg  string
+		}{
+			{"params not an object", map[string]any{"userId": 1, "params": 3}, "params"},
+			{"unknown params field", map[string]any{"userId": 1, "params": map[string]any{"vals": 1}}, "params.vals"},
+			{"unknown field", map[string]any{"userId": 1, "parms": map[string]any{}}, "parms"},
+		}
+		for _, tc := range bad {
+			t.Run(tc.name, func(t *testing.T) {
+				if msg := e.Post(url, e.Root, tc.body).Must(t, 400).ErrMsg(t); !strings.Contains(msg, tc.msg) {
+					t.Fatalf("error %q lacks %q", msg, tc.msg)
+				}
+			})
+		}
+	})
 	t.Run("always sync", func(t *testing.T) {
 		w := e.Post("/api/workflows:create", e.Root, map[string]any{"type": interceptor.Type, "sync": false,
 			"config": map[string]any{"collection": "posts"}, "script": "return 1"}).Must(t, 200).Obj(t)

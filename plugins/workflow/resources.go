@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"sort"
+	"strings"
 
 	"github.com/actionflow/actionflow/core"
 	"github.com/actionflow/actionflow/core/query"
@@ -551,6 +554,9 @@ func (e *Engine) executeWorkflow(ac *core.ActionContext) error {
 		if values == nil {
 			values = map[string]any{}
 		}
+		if err := checkManualFields(values); err != nil {
+			return err
+		}
 		ctxv, err = t.ManualContext(tx, w, values)
 		return err
 	})
@@ -563,6 +569,29 @@ func (e *Engine) executeWorkflow(ac *core.ActionContext) error {
 	}
 	ac.Result = &core.Result{Data: map[string]any{"execution": map[string]any{"id": out.Execution.ID, "status": out.Execution.Status}}}
 	return nil
+}
+
+// manualFields are the fields of a workflows:execute body: the context of every trigger
+// type (data, userId, roleName; params of a pre-action workflow; previous of a collection
+// update), and the pre-action params given at the top level (values, filterByTk, filter).
+func manualFields() []string {
+	return []string{"data", "userId", "roleName", "params", "previous", "values", "filterByTk", "filter"}
+}
+
+// checkManualFields refuses a workflows:execute body with a field no trigger reads.
+func checkManualFields(values map[string]any) error {
+	known := manualFields()
+	var unknown []string
+	for k := range values {
+		if !slices.Contains(known, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	return core.BadRequest(unknown[0], "unknown field(s) %s; known: %s", strings.Join(unknown, ", "), strings.Join(known, ", "))
 }
 
 // ManualUser loads the user of a manual execution (values.userId) desensitized, and the

@@ -228,6 +228,9 @@ func (e *Engine) runScript(ctx context.Context, wf *Workflow, exec *Execution, o
 		exec.Status = intp(StatusAborted)
 		exec.Reason = "timeout"
 		exec.Error = &ExecError{Message: "the workflow ran past its timeout"}
+		if ie := (*runtime.InterruptError)(nil); errors.As(res.Err, &ie) { // the line it was running
+			exec.Error.Line = ie.Line
+		}
 	case errors.Is(res.Err, runtime.ErrCanceled):
 		exec.Status = intp(StatusAborted)
 		exec.Reason = "manual_cancel"
