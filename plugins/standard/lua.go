@@ -1,4 +1,4 @@
-package main
+package standard
 
 import (
 	"bytes"
@@ -8,13 +8,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/crypto/bcrypt"
 
+	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/plugins/workflow"
 	"github.com/actionflow/actionflow/runtime"
 	"github.com/actionflow/actionflow/runtime/lib"
 )
@@ -41,14 +45,14 @@ const (
 )
 
 // luaCommand implements "actionflow lua ...". args start after "lua".
-func luaCommand(args []string, stdout, stderr io.Writer) int {
+func luaCommand(args []string, stdout, stderr io.Writer, extra []core.Plugin) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, luaUsage)
 		return 2
 	}
 	switch args[0] {
 	case "run":
-		return luaRun(args[1:], stdout, stderr)
+		return luaRun(args[1:], stdout, stderr, extra)
 	case "check":
 		return luaCheck(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -148,7 +152,7 @@ type luaStop struct {
 	message string
 }
 
-func luaRun(args []string, stdout, stderr io.Writer) int {
+func luaRun(args []string, stdout, stderr io.Writer, extra []core.Plugin) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {}
@@ -186,7 +190,14 @@ func luaRun(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	var messages []string
-	mods := append(lib.Standard(lib.StdConfig{HTTPAllowHosts: hosts}), luaFlowModule(&messages))
+	std := lib.Standard(lib.StdConfig{HTTPAllowHosts: hosts})
+	own, closeApp, err := pluginLuaModules(std, extra)
+	if err != nil {
+		fmt.Fprintf(stderr, "actionflow lua run: %v\n", err)
+		return 1
+	}
+	defer closeApp()
+	mods := append(append(std, own...), luaFlowModule(&messages))
 	eng, err := runtime.New(runtime.Config{Workers: 1, Timeout: *timeout}, mods...)
 	if err != nil {
 		fmt.Fprintf(stderr, "actionflow lua run: %v\n", err)
@@ -279,6 +290,34 @@ func luaPrint(stdout, stderr io.Writer, out luaResult) int {
 		return 0
 	}
 	return 1
+}
+
+// pluginLuaModules returns the Lua modules that the extra plugins register (Host.LuaModule),
+// so that scripts of a custom binary can require them offline. It builds the app the
+// binary serves, in memory, with the standard modules std; closeApp closes it once the run
+// is over (the modules may use it). With no extra plugins it builds nothing.
+func pluginLuaModules(std []runtime.Module, extra []core.Plugin) (mods []runtime.Module, closeApp func(), err error) {
+	if len(extra) == 0 {
+		return nil, func() {}, nil
+	}
+	app, err := core.New(core.Config{InMemory: true, BcryptCost: bcrypt.MinCost, RootPassword: "offline",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), LuaModules: std},
+		core.WithPlugins(append(Plugins(workflow.Config{Workers: 1}), extra...)...))
+	if err != nil {
+		return nil, nil, err
+	}
+	skip := map[string]bool{}
+	for _, m := range std {
+		skip[m.Name] = true
+	}
+	// The workflow engine's own modules need a server run; "lua run" has its stand-in flow.
+	skip["flow"], skip["db"] = true, true
+	for _, m := range app.Lua().Modules() {
+		if !skip[m.Name] {
+			mods = append(mods, m)
+		}
+	}
+	return mods, func() { _ = app.Close(context.Background()) }, nil
 }
 
 // luaFlowModule is a stand-in for the workflow engine's global "flow"

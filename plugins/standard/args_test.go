@@ -1,4 +1,4 @@
-package main
+package standard
 
 import (
 	"bytes"
@@ -46,7 +46,7 @@ func TestPositionalArguments(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			unsetServeEnv(t)
 			var out, errb bytes.Buffer
-			if code := run(tc.args, &out, &errb); code != 2 {
+			if code := Run(tc.args, &out, &errb); code != 2 {
 				t.Fatalf("exit %d, want 2: %s%s", code, out.String(), errb.String())
 			}
 			if !strings.Contains(errb.String(), tc.want) {
@@ -94,7 +94,7 @@ func TestServeEnvironment(t *testing.T) {
 			}
 			args := append([]string{"serve", "--data", t.TempDir(), "--addr", badAddr}, tc.args...)
 			var out, errb bytes.Buffer
-			if code := run(args, &out, &errb); code != 2 {
+			if code := Run(args, &out, &errb); code != 2 {
 				t.Fatalf("exit %d, want 2: %s%s", code, out.String(), errb.String())
 			}
 			if !strings.Contains(errb.String(), tc.want) {

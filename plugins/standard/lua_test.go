@@ -1,4 +1,4 @@
-package main
+package standard
 
 import (
 	"bytes"
@@ -97,7 +97,7 @@ func TestLuaRun(t *testing.T) {
 				args = append(args, path)
 			}
 			var stdout, stderr bytes.Buffer
-			code := luaCommand(args, &stdout, &stderr)
+			code := luaCommand(args, &stdout, &stderr, nil)
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d (stdout %s, stderr %s)", code, tc.code, stdout.String(), stderr.String())
 			}
@@ -160,7 +160,7 @@ func TestLuaCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeScript(t, tc.src)
 			var stdout, stderr bytes.Buffer
-			code := luaCommand([]string{"check", path}, &stdout, &stderr)
+			code := luaCommand([]string{"check", path}, &stdout, &stderr, nil)
 			if code != tc.code || !strings.Contains(stdout.String(), tc.want) {
 				t.Fatalf("exit %d stdout %q, want %d and %q", code, stdout.String(), tc.code, tc.want)
 			}
@@ -193,7 +193,7 @@ func TestLuaUsage(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			if code := luaCommand(tc.args, &stdout, &stderr); code != tc.code {
+			if code := luaCommand(tc.args, &stdout, &stderr, nil); code != tc.code {
 				t.Fatalf("exit %d, want %d (stderr %s)", code, tc.code, stderr.String())
 			}
 			if tc.code == 0 && !strings.Contains(stdout.String(), "actionflow lua run FILE") {
