@@ -2,6 +2,7 @@ package standard
 
 import (
 	"bytes"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -32,5 +33,82 @@ func TestServeHelpAndBadFlags(t *testing.T) {
 				t.Fatalf("output lacks %q: %s%s", tc.out, out.String(), errb.String())
 			}
 		})
+	}
+}
+
+// TestHelpPrintsOnce: every --help prints its usage text once, on stdout, and exits 0
+// ("workflows apply --help" used to print it on stderr and again on stdout).
+func TestHelpPrintsOnce(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string // in the text
+	}{
+		{"main", []string{"--help"}, "actionflow serve"},
+		{"help command", []string{"help"}, "actionflow version"},
+		{"serve", []string{"serve", "--help"}, "-root-password"},
+		{"serve -h", []string{"serve", "-h"}, "ACTIONFLOW_ADDR"},
+		{"lua", []string{"lua", "--help"}, "lua check FILE"},
+		{"lua run", []string{"lua", "run", "--help"}, "lua check FILE"},
+		{"workflows", []string{"workflows", "--help"}, "--dry-run"},
+		{"workflows apply", []string{"workflows", "apply", "--help"}, "--dry-run"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if code := Run(tc.args, &out, &errb); code != 0 {
+				t.Fatalf("exit %d: %s%s", code, out.String(), errb.String())
+			}
+			if errb.Len() != 0 {
+				t.Fatalf("help on stderr: %s", errb.String())
+			}
+			if n := strings.Count(out.String(), "Usage:"); n != 1 {
+				t.Fatalf("usage printed %d times:\n%s", n, out.String())
+			}
+			if !strings.Contains(out.String(), tc.want) {
+				t.Fatalf("help lacks %q:\n%s", tc.want, out.String())
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	info := &debug.BuildInfo{GoVersion: "go1.99", Main: debug.Module{Path: "example.com/mine", Version: "v1.2.3"},
+		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.time", Value: "2026-01-02T03:04:05Z"}, {Key: "vcs.modified", Value: "false"}}}
+	tests := []struct {
+		name string
+		info *debug.BuildInfo
+		ok   bool
+		want []string
+		not  []string
+	}{
+		{"full", info, true, []string{"actionflow v1.2.3\n", "module    example.com/mine\n", "revision  abc123\n", "time      2026-01-02T03:04:05Z\n", "go        go1.99\n"}, []string{"modified"}},
+		{"no vcs", &debug.BuildInfo{GoVersion: "go1.99", Main: debug.Module{Version: "(devel)"}}, true, []string{"actionflow (devel)\n", "go        go1.99\n"}, []string{"revision"}},
+		{"no build info", nil, false, []string{"no build information"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := versionText(tc.info, tc.ok)
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Fatalf("lacks %q:\n%s", w, got)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(got, w) {
+					t.Fatalf("has %q:\n%s", w, got)
+				}
+			}
+		})
+	}
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		var out, errb bytes.Buffer
+		if code := Run(args, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "actionflow ") || !strings.Contains(out.String(), "\ngo ") {
+			t.Fatalf("%v: exit %d: %s%s", args, code, out.String(), errb.String())
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := Run([]string{"version", "now"}, &out, &errb); code != 2 {
+		t.Fatalf("version with an argument: exit %d", code)
 	}
 }
