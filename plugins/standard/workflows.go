@@ -52,15 +52,19 @@ What apply does, per file, with the versions of its key on the server:
   - the current version has the same title, description, config, options,
     script and enabled (config and options compared as JSON values)
                                           → nothing is written       "unchanged KEY"
-  - it differs, and either it never ran or only title, description,
-    options or enabled differ             → workflows:update of it   "updated KEY (id N)"
-  - it ran (its config and script are frozen) and config or script differ
+  - it differs and has not run yet (a queued execution does not count)
+                                          → workflows:update of it   "updated KEY (id N)"
+  - it differs and has run: its config and script are frozen. Since the header
+    is part of the script, any edit of the file changes the script, so
                                           → workflows:revision, then an update of the
                                             new version with enabled=true, which makes it
                                             current and disables the old one
                                                                      "revised KEY (id N → M)"
                                             (with "enabled: false" the new version is
                                             then disabled again: it stays current)
+    Only when the file is unchanged and the server's title, description,
+    options or enabled were changed by hand is a version that ran updated in
+    place (apply sets them back)           → workflows:update of it   "updated KEY (id N)"
   - type or sync differ                   → an error: they are fixed; use a new key
   Failures print "error FILE: message" (with the server's message) and the other
   files are still applied. Exit status 0 when every file applied, 1 when any
