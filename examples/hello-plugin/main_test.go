@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/actionflow/actionflow/examples/hello-plugin/hello"
@@ -43,6 +44,35 @@ func TestBinary(t *testing.T) {
 			}
 			if err := json.Unmarshal(out.Bytes(), &res); err != nil || res.Status != 1 || res.Output != tc.output {
 				t.Fatalf("lua run: %s (%v)", out.String(), err)
+			}
+		})
+	}
+}
+
+// TestREADMEShowsTheCode: the root README's "Go plugins" section shows this example's
+// code as it is.
+func TestREADMEShowsTheCode(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) string {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	plugin := read("hello/hello.go")
+	tests := []struct{ name, code string }{
+		{"main.go", read("main.go")},
+		{"the plugin", plugin[strings.Index(plugin, "// Plugin is the hello plugin."):]},
+		{"the stub", read("hello/hello.lua")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(string(doc), strings.TrimSpace(tc.code)) {
+				t.Fatalf("README.md does not show %s as it is:\n%s", tc.name, tc.code)
 			}
 		})
 	}

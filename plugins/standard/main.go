@@ -124,7 +124,7 @@ func serveCommand(args []string, stdout, stderr io.Writer, extra []core.Plugin) 
 	fs.StringVar(&cfg.RootPassword, "root-password", env("ACTIONFLOW_ROOT_PASSWORD", ""), "root user's password on first start; empty: generate and print one (env ACTIONFLOW_ROOT_PASSWORD)")
 	fs.BoolVar(&cfg.SyncWrites, "durable", e.Bool("durable", "ACTIONFLOW_DURABLE", false), "fsync every commit before answering (env ACTIONFLOW_DURABLE)")
 	fs.IntVar(&cfg.ValueThreshold, "value-threshold", e.Int("value-threshold", "ACTIONFLOW_VALUE_THRESHOLD", 0),
-		"records of at least this many bytes are kept in the store's value log, not in its tables; 0: 262144, nearly all in the tables; 256 puts workflow executions there: far faster under workflow load, but the value log stays in memory as it grows (README, Performance) (env ACTIONFLOW_VALUE_THRESHOLD)")
+		"records of at least this many bytes are kept in the store's value log, not in its tables; 0: 262144, nearly all in the tables; 256 puts workflow executions there: far faster under workflow load, but the value log stays in memory as it grows (docs/performance.md) (env ACTIONFLOW_VALUE_THRESHOLD)")
 	fs.IntVar(&cfg.MaxBodyBytes, "max-body", e.Int("max-body", "ACTIONFLOW_MAX_BODY", 4<<20), "largest request body in bytes; larger gets 413 (env ACTIONFLOW_MAX_BODY)")
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", e.Duration("read-timeout", "ACTIONFLOW_READ_TIMEOUT", 10*time.Second), "HTTP read timeout (env ACTIONFLOW_READ_TIMEOUT)")
 	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", e.Duration("write-timeout", "ACTIONFLOW_WRITE_TIMEOUT", 30*time.Second), "HTTP write timeout (env ACTIONFLOW_WRITE_TIMEOUT)")
