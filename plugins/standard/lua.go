@@ -25,8 +25,8 @@ import (
 
 const luaUsage = `Usage:
   actionflow lua run FILE [--data JSON] [--user JSON] [--timeout D] [--http-allow HOSTS]
-      Run a workflow script in the sandbox with ctx = {data=..., user=...} and the
-      standard modules, and print one JSON object:
+      Run a workflow script in the sandbox with ctx = {data=..., user=...}, the
+      standard modules and those of the binary's plugins, and print one JSON object:
         {"status": 1|-1|-2|-3, "output": ..., "error": {"message", "line"}|null,
          "logs": [{"level", "message", "time"}], "messages": [...]}
       status 1 resolved, -1 failed (flow.fail), -2 error, -3 aborted (timeout,
