@@ -106,3 +106,22 @@ func TestServeEnvironment(t *testing.T) {
 		})
 	}
 }
+
+// TestEnvEmptyIsUnset: an empty variable gives the default, as README's Configuration says
+// (an empty ACTIONFLOW_LOG_LEVEL used to stop serve as a bad log level).
+func TestEnvEmptyIsUnset(t *testing.T) {
+	tests := []struct {
+		name, value, want string
+	}{
+		{"unset", "", "info"},
+		{"set", "debug", "debug"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("ACTIONFLOW_TEST_ENV", tc.value)
+			if got := env("ACTIONFLOW_TEST_ENV", "info"); got != tc.want {
+				t.Fatalf("env = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

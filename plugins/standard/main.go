@@ -105,9 +105,10 @@ Start the HTTP server. Every flag has an environment variable (named in its text
 flag wins over the variable. Flags:
 `
 
-// env reads an environment variable with a default.
+// env reads an environment variable with a default; an empty one counts as unset (README,
+// Configuration).
 func env(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
 		return v
 	}
 	return def

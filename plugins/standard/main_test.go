@@ -2,9 +2,16 @@ package standard
 
 import (
 	"bytes"
+	"fmt"
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/plugins/workflow"
+	"github.com/actionflow/actionflow/runtime"
 )
 
 func TestServeHelpAndBadFlags(t *testing.T) {
@@ -110,5 +117,40 @@ func TestVersion(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := Run([]string{"version", "now"}, &out, &errb); code != 2 {
 		t.Fatalf("version with an argument: exit %d", code)
+	}
+}
+
+// probePlugin reports, from its Init, what an extra plugin of serve finds: the standard
+// plugins initialised before it, and its Lua module registered; then it stops the start.
+type probePlugin struct{}
+
+func (probePlugin) Name() string { return "probe" }
+func (probePlugin) Init(h *core.Host) error {
+	if _, err := h.Data().Collection(workflow.WorkflowsCollection); err != nil {
+		return fmt.Errorf("probe: the workflow engine is not there: %w", err)
+	}
+	if err := h.LuaModule(runtime.Module{Name: "probe", Open: func(L *lua.LState, _ *runtime.Run) lua.LValue { return lua.LTrue }}); err != nil {
+		return err
+	}
+	names := []string{}
+	for _, m := range h.Lua().Modules() {
+		names = append(names, m.Name)
+	}
+	return fmt.Errorf("probe: modules %s", strings.Join(names, ","))
+}
+
+// TestServeRunsExtraPlugins: serve builds its app with the standard plugins, then the
+// extra ones, and the standard Lua modules next to theirs.
+func TestServeRunsExtraPlugins(t *testing.T) {
+	unsetServeEnv(t)
+	var out, errb bytes.Buffer
+	code := Run([]string{"serve", "--data", t.TempDir(), "--root-password", "pw", "--addr", badAddr}, &out, &errb, probePlugin{})
+	if code != 1 {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{"probe: modules ", "crypto", "db", "flow", "json", "probe"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Fatalf("stderr lacks %q: %s", want, errb.String())
+		}
 	}
 }
