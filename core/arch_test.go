@@ -82,10 +82,8 @@ func TestImportsPointDown(t *testing.T) {
 			}
 			// Tests of a plugin may assemble it with others, as an app would.
 			if from == 4 && to == 4 && !strings.HasSuffix(path, "_test.go") {
-				mine := strings.Split(rel, "/")
-				theirs := strings.Split(dep, "/")
-				if len(mine) > 1 && len(theirs) > 1 && mine[1] != theirs[1] && theirs[1] != "workflow" {
-					t.Errorf("%s imports plugin %s: a plugin may import only plugins/workflow", rel, dep)
+				if msg, ok := pluginImportAllowed(rel, dep); !ok {
+					t.Errorf("%s imports plugin %s: %s", rel, dep, msg)
 				}
 			}
 		}
@@ -96,6 +94,46 @@ func TestImportsPointDown(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no internal imports found: the walk is broken")
+	}
+}
+
+// pluginImportAllowed is the rule between plugins: plugins/standard assembles the product
+// and may import every plugin; any other plugin may import only plugins/workflow (and its
+// own subpackages), never plugins/standard.
+func pluginImportAllowed(from, to string) (string, bool) {
+	mine := strings.Split(from, "/")
+	theirs := strings.Split(to, "/")
+	if len(mine) < 2 || len(theirs) < 2 || mine[1] == theirs[1] {
+		return "", true
+	}
+	if mine[1] == "standard" {
+		return "", true
+	}
+	if theirs[1] != "workflow" {
+		return "a plugin may import only plugins/workflow (plugins/standard assembles them)", false
+	}
+	return "", true
+}
+
+func TestPluginImports(t *testing.T) {
+	tests := []struct {
+		from, to string
+		ok       bool
+	}{
+		{"plugins/standard", "plugins/actiontrigger", true},
+		{"plugins/standard/workflowfiles", "plugins/workflow", true},
+		{"plugins/actiontrigger", "plugins/workflow", true},
+		{"plugins/workflow/workflowtest", "plugins/workflow", true},
+		{"plugins/actiontrigger", "plugins/interceptor", false},
+		{"plugins/actiontrigger", "plugins/standard", false},
+		{"plugins/workflow", "plugins/standard/workflowfiles", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.from+"→"+tc.to, func(t *testing.T) {
+			if _, ok := pluginImportAllowed(tc.from, tc.to); ok != tc.ok {
+				t.Fatalf("allowed = %v, want %v", ok, tc.ok)
+			}
+		})
 	}
 }
 

@@ -86,6 +86,16 @@ func (h *Host) DefineCollection(def *Collection) error {
 // db). It is nil when the app runs without a Lua engine.
 func (h *Host) Lua() *runtime.Engine { return h.app.lua }
 
+// LuaModule adds a host Lua module that every workflow script can use: require(m.Name),
+// or the global m.Name when m.Global. Call it from Init; module names are unique across
+// plugins and may not shadow a Lua builtin.
+func (h *Host) LuaModule(m runtime.Module) error {
+	if err := h.app.lua.Register(m); err != nil {
+		return fmt.Errorf("core: plugin %s: %w", h.plugin, err)
+	}
+	return nil
+}
+
 // initPlugins runs Init in order; on failure it closes the ones already initialised.
 func (a *App) initPlugins(plugins []Plugin) error {
 	seen := map[string]bool{}

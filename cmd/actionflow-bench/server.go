@@ -22,8 +22,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/actionflow/actionflow/cmd/internal/standard"
 	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/plugins/standard"
 	"github.com/actionflow/actionflow/plugins/workflow"
 	"github.com/actionflow/actionflow/runtime/lib"
 )

@@ -1,72 +1,78 @@
 package main
 
 import (
-	"context"
+	"bytes"
 	"encoding/json"
-	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
-	"github.com/actionflow/actionflow/core"
-	"github.com/valyala/fasthttp"
-	"github.com/valyala/fasthttp/fasthttputil"
+	"github.com/actionflow/actionflow/examples/hello-plugin/hello"
+	"github.com/actionflow/actionflow/plugins/standard"
 )
 
-func TestHelloPlugin(t *testing.T) {
-	app, err := core.New(core.Config{InMemory: true, BcryptCost: 4, RootPassword: "pw"}, core.WithPlugins(Hello{}))
-	if err != nil {
+// TestBinary runs this binary's command line (standard.Run with the plugins main passes):
+// its scripts can require the plugin's Lua module offline too, and the rest is actionflow.
+func TestBinary(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "greet.lua")
+	if err := os.WriteFile(script, []byte(`return require("hello").greet(ctx.data.name)`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	defer app.Close(context.Background())
-	ln := fasthttputil.NewInmemoryListener()
-	go func() { _ = app.Serve(ln) }()
-	defer app.Shutdown(context.Background())
-	client := &fasthttp.Client{Dial: func(string) (net.Conn, error) { return ln.Dial() }}
-
-	call := func(method, path, token, body string) (int, map[string]any) {
-		req, res := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-		defer fasthttp.ReleaseRequest(req)
-		defer fasthttp.ReleaseResponse(res)
-		req.SetRequestURI("http://x" + path)
-		req.Header.SetMethod(method)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		req.SetBodyString(body)
-		if err := client.Do(req, res); err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(res.Body(), &m); err != nil {
-			t.Fatalf("%s: %s", path, res.Body())
-		}
-		return res.StatusCode(), m
-	}
-	_, m := call("POST", "/api/auth:signIn", "", `{"email":"root@actionflow.local","password":"pw"}`)
-	token := m["data"].(map[string]any)["token"].(string)
-
 	tests := []struct {
-		name, method, path, body string
-		status                   int
-		check                    func(map[string]any) bool
+		name   string
+		args   []string
+		code   int
+		output any // of "lua run"
 	}{
-		{"greet", "GET", "/api/hello:greet?name=Ada", "", 200, func(m map[string]any) bool {
-			return m["data"].(map[string]any)["greeting"] == "hello, Ada"
-		}},
-		{"greet without name", "GET", "/api/hello:greet", "", 400, nil},
-		{"collection", "POST", "/api/collections:create", `{"name":"notes","fields":[{"name":"text","type":"string"}]}`, 200, nil},
-		{"create carries the hook's message", "POST", "/api/notes:create", `{"text":"hi"}`, 200, func(m map[string]any) bool {
-			msgs, _ := m["messages"].([]any)
-			return len(msgs) == 1 && msgs[0].(map[string]any)["message"] == "hello from the hello plugin"
-		}},
+		{"lua run uses the plugin's module", []string{"lua", "run", script, "--data", `{"name":"Ada"}`}, 0, "hello, Ada"},
+		{"help", []string{"help"}, 0, nil},
+		{"unknown command", []string{"fly"}, 2, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			status, m := call(tc.method, tc.path, token, tc.body)
-			if status != tc.status {
-				t.Fatalf("status %d: %v", status, m)
+			var out, errb bytes.Buffer
+			if code := standard.Run(tc.args, &out, &errb, hello.New()); code != tc.code {
+				t.Fatalf("exit %d, want %d: %s%s", code, tc.code, out.String(), errb.String())
 			}
-			if tc.check != nil && !tc.check(m) {
-				t.Fatalf("unexpected body %v", m)
+			if tc.output == nil {
+				return
+			}
+			var res struct {
+				Status int `json:"status"`
+				Output any `json:"output"`
+			}
+			if err := json.Unmarshal(out.Bytes(), &res); err != nil || res.Status != 1 || res.Output != tc.output {
+				t.Fatalf("lua run: %s (%v)", out.String(), err)
+			}
+		})
+	}
+}
+
+// TestREADMEShowsTheCode: the root README's "Go plugins" section shows this example's
+// code as it is.
+func TestREADMEShowsTheCode(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) string {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	plugin := read("hello/hello.go")
+	tests := []struct{ name, code string }{
+		{"main.go", read("main.go")},
+		{"the plugin", plugin[strings.Index(plugin, "// Plugin is the hello plugin."):]},
+		{"the stub", read("hello/hello.lua")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(string(doc), strings.TrimSpace(tc.code)) {
+				t.Fatalf("README.md does not show %s as it is:\n%s", tc.name, tc.code)
 			}
 		})
 	}

@@ -185,7 +185,13 @@ func buildActionflow(t *testing.T, root string) string {
 // applyWorkflows runs the README's apply command from the repository root.
 func applyWorkflows(t *testing.T, bin, root, serverURL string) string {
 	t.Helper()
-	cmd := exec.Command(bin, strings.Fields(applyCommand)...)
+	return runActionflow(t, bin, root, serverURL, strings.Fields(applyCommand)...)
+}
+
+// runActionflow runs the binary with args from the repository root, against serverURL.
+func runActionflow(t *testing.T, bin, root, serverURL string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = root
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ACTIONFLOW_") {
@@ -196,7 +202,7 @@ func applyWorkflows(t *testing.T, bin, root, serverURL string) string {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("actionflow %s: %v\nstdout: %s\nstderr: %s", applyCommand, err, stdout.String(), stderr.String())
+		t.Fatalf("actionflow %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, stdout.String(), stderr.String())
 	}
 	return stdout.String()
 }
@@ -372,5 +378,41 @@ func TestWalkthrough(t *testing.T) {
 			t.Fatalf("shipping notification = %v", text)
 		}
 		shown(t, raw)
+	})
+
+	// The README's "Changing a workflow": validate-order (id 4) has run, so an edit of its
+	// file makes a revision, which becomes the current version.
+	t.Run("changing a workflow that has run makes a revision", func(t *testing.T) {
+		src, err := os.ReadFile(filepath.Join(root, "examples", "orders", "workflows", "validate-order.lua"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		edited := filepath.Join(t.TempDir(), "validate-order.lua")
+		if err := os.WriteFile(edited, append(src, "-- an edit\n"...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct{ name, flag, want string }{
+			{"dry run", "--dry-run", "would revise validate-order (id 4)"},
+			{"apply", "", "revised validate-order (id 4 → 5)"},
+		} {
+			args := []string{"workflows", "apply", "--password", rootPassword, edited}
+			if tc.flag != "" {
+				args = append(args, tc.flag)
+			}
+			out := strings.TrimSpace(runActionflow(t, bin, root, s.url, args...))
+			if out != tc.want {
+				t.Fatalf("%s: %q, want %q", tc.name, out, tc.want)
+			}
+			if !strings.Contains(readme(t), "`"+tc.want+"`") {
+				t.Errorf("README.md does not show %q", tc.want)
+			}
+		}
+		q := url.Values{"filter": {`{"key":"validate-order"}`}, "sort": {"id"}}
+		list, raw := s.must(200, "GET", "/api/workflows:list?"+q.Encode(), "")
+		versions := list["data"].([]any)
+		if len(versions) != 2 || versions[1].(map[string]any)["current"] != true || versions[1].(map[string]any)["enabled"] != true ||
+			versions[0].(map[string]any)["enabled"] != false {
+			t.Fatalf("versions: %s", raw)
+		}
 	})
 }

@@ -1,8 +1,8 @@
 // Package offline runs workflow scripts without a server, the way a server runs them:
 // `actionflow lua run FILE` and `actionflow test DIR`.
 //
-// A run starts a throw-away app on an in-memory store with the binary's plugins (and the
-// Lua modules of those that implement LuaModuler), serves it on an in-memory listener,
+// A run starts a throw-away app on an in-memory store with the binary's plugins (and so
+// the Lua modules they register), serves it on an in-memory listener,
 // creates the fixtures and the workflow (from the file's "--- name: value" header, the
 // format of `workflows apply` files) through the HTTP API, runs it with
 // workflows:execute, and reads its execution back. Statuses, outputs, error messages and

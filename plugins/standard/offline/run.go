@@ -19,7 +19,6 @@ import (
 	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/actionflow/actionflow/core"
-	"github.com/actionflow/actionflow/runtime"
 	"github.com/actionflow/actionflow/runtime/lib"
 )
 
@@ -27,12 +26,6 @@ import (
 // case gets an app of its own), so plugins with state — the workflow engine — must be made
 // inside it.
 type Plugins func() []core.Plugin
-
-// LuaModuler is a plugin that brings Lua modules of its own; offline runs load them next to
-// the standard ones.
-type LuaModuler interface {
-	LuaModules() []runtime.Module
-}
 
 // Fixtures are collections and records created before a run, through the HTTP API.
 type Fixtures struct {
@@ -223,12 +216,8 @@ func start(plugins Plugins, httpAllow []string) (*server, error) {
 	}
 	rec := &recorder{}
 	ps := append(plugins(), rec)
+	// A plugin's own Lua modules come with it (core.Host.LuaModule in its Init).
 	mods := lib.Standard(lib.StdConfig{HTTPAllowHosts: httpAllow})
-	for _, p := range ps {
-		if m, ok := p.(LuaModuler); ok {
-			mods = append(mods, m.LuaModules()...)
-		}
-	}
 	cfg := core.Config{
 		InMemory:     true,
 		BcryptCost:   4,

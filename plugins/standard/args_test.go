@@ -1,4 +1,4 @@
-package main
+package standard
 
 import (
 	"bytes"
@@ -46,7 +46,7 @@ func TestPositionalArguments(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			unsetServeEnv(t)
 			var out, errb bytes.Buffer
-			if code := run(tc.args, &out, &errb); code != 2 {
+			if code := Run(tc.args, &out, &errb); code != 2 {
 				t.Fatalf("exit %d, want 2: %s%s", code, out.String(), errb.String())
 			}
 			if !strings.Contains(errb.String(), tc.want) {
@@ -94,7 +94,7 @@ func TestServeEnvironment(t *testing.T) {
 			}
 			args := append([]string{"serve", "--data", t.TempDir(), "--addr", badAddr}, tc.args...)
 			var out, errb bytes.Buffer
-			if code := run(args, &out, &errb); code != 2 {
+			if code := Run(args, &out, &errb); code != 2 {
 				t.Fatalf("exit %d, want 2: %s%s", code, out.String(), errb.String())
 			}
 			if !strings.Contains(errb.String(), tc.want) {
@@ -102,6 +102,25 @@ func TestServeEnvironment(t *testing.T) {
 			}
 			if tc.not != "" && strings.Contains(errb.String(), tc.not) {
 				t.Fatalf("stderr holds %q:\n%s", tc.not, errb.String())
+			}
+		})
+	}
+}
+
+// TestEnvEmptyIsUnset: an empty variable gives the default, as README's Configuration says
+// (an empty ACTIONFLOW_LOG_LEVEL used to stop serve as a bad log level).
+func TestEnvEmptyIsUnset(t *testing.T) {
+	tests := []struct {
+		name, value, want string
+	}{
+		{"unset", "", "info"},
+		{"set", "debug", "debug"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("ACTIONFLOW_TEST_ENV", tc.value)
+			if got := env("ACTIONFLOW_TEST_ENV", "info"); got != tc.want {
+				t.Fatalf("env = %q, want %q", got, tc.want)
 			}
 		})
 	}

@@ -1,6 +1,13 @@
-// Package standard is the set of plugins an actionflow server runs and the way it serves
-// and stops, shared by the actionflow binary and its load benchmark so that both serve
-// the same product.
+// Package standard is the actionflow product: the plugins an actionflow server runs
+// (Plugins), the way it serves and stops (Serve, Stop), and the whole actionflow command
+// line — serve with every flag and env variable, lua run|check, workflows apply, version,
+// help — as one call with extra plugins after the standard ones:
+//
+//	func main() { standard.Main(hello.New()) }
+//
+// cmd/actionflow is that line without extra plugins; the load benchmark serves Plugins too,
+// so that both run the same product. The file format and planner of "workflows apply" are
+// in package workflowfiles.
 package standard
 
 import (

@@ -1,11 +1,25 @@
-package main
+// Package workflowfiles keeps workflows as files and applies them to a server: the file
+// format (one Lua file per workflow, its settings in a header of "--- name: value" comment
+// lines), the planner that compares a file with the versions of its key on the server, and
+// a small HTTP client that creates, updates or revises them (actionflow workflows apply).
+//
+// Applying a file to the server's current version of its key:
+//   - no version: create it;
+//   - the same title, description, config, options, script and enabled: nothing;
+//   - a version that never ran: update it in place;
+//   - a version that ran (its config and script are frozen): when config or script differ,
+//     make a revision (a new version of the key, enabled, so it becomes current); since the
+//     header is part of the script, every edit of a file does. Only when the file is
+//     unchanged and title, description, options or enabled were changed on the server is a
+//     version that ran updated in place;
+//   - type or sync differ: an error; they are fixed once created.
+package workflowfiles
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,177 +36,10 @@ import (
 	"github.com/actionflow/actionflow/plugins/workflow"
 )
 
-const workflowsUsage = `Usage:
-  actionflow workflows apply [flags] FILE_OR_DIR...
-      Create or update workflows kept as files on a running server, so that the
-      server's current version of each key matches its file. Applying the same
-      files twice changes nothing.
-
-Files:
-  One workflow per .lua file. A directory stands for the *.lua files directly in
-  it (sorted by name, not recursive). The file starts with a header of comment
-  lines "--- name: value"; the header ends at the first line that does not start
-  with "--- " (a bare "---" line is allowed inside it; "---@" LuaLS annotations
-  and "----" rules end it). The script is the whole file, header included, so
-  line numbers in errors are the file's, and an edit of the header is an edit
-  of the script too. Use "--" for other comments.
-
-      --- key: validate-order
-      --- title: Validate an order
-      --- type: action
-      --- sync: true
-      --- config: {"collection": "orders"}
-      local q = ctx.data.quantity
-      if q == nil or q < 1 then flow.fail("quantity must be at least 1") end
-
-  Header names (any other name is an error naming the file and line):
-    key          required; 1-64 letters, digits, '-' or '_'; identifies the workflow
-    type         required; the trigger type, e.g. action; fixed once created
-    title        one line; default empty
-    description  one line; default empty
-    sync         true or false; default false; fixed once created
-                 (request-interception workflows are always sync)
-    enabled      true or false; default true
-    config       the trigger's config: a JSON object on one line; default {}
-    options      run options: a JSON object on one line; default {}
-
-What apply does, per file, with the versions of its key on the server:
-  - no version                            → workflows:create         "created KEY (id N)"
-  - the current version has the same title, description, config, options,
-    script and enabled (config and options compared as JSON values)
-                                          → nothing is written       "unchanged KEY"
-  - it differs, and either it never ran or only title, description,
-    options or enabled differ             → workflows:update of it   "updated KEY (id N)"
-  - it ran (its config and script are frozen) and config or script differ
-                                          → workflows:revision, then an update of the
-                                            new version with enabled=true, which makes it
-                                            current and disables the old one
-                                                                     "revised KEY (id N → M)"
-                                            (with "enabled: false" the new version is
-                                            then disabled again: it stays current)
-  - type or sync differ                   → an error: they are fixed; use a new key
-  Failures print "error FILE: message" (with the server's message) and the other
-  files are still applied. Exit status 0 when every file applied, 1 when any
-  failed, 2 on bad usage.
-
-Flags (each may come before or after the files):
-  --url URL         server address (env ACTIONFLOW_URL; default http://127.0.0.1:13000)
-  --email E         sign in as E (env ACTIONFLOW_EMAIL; default root@actionflow.local)
-  --password P      with this password (env ACTIONFLOW_PASSWORD)
-  --token T         use this token instead of signing in (env ACTIONFLOW_TOKEN)
-  --dry-run         read the server and print what would happen ("would create KEY",
-                    "would update KEY (id N)", "would revise KEY (id N)", "unchanged KEY")
-                    without writing any workflow
-  The user must be allowed to manage workflows (root or admin).
-`
-
-// workflowsCommand implements "actionflow workflows ...". args start after "workflows".
-func workflowsCommand(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, workflowsUsage)
-		return 2
-	}
-	switch args[0] {
-	case "apply":
-		return workflowsApply(args[1:], stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, workflowsUsage)
-		return 0
-	}
-	fmt.Fprintf(stderr, "actionflow workflows: unknown command %q\n\n%s", args[0], workflowsUsage)
-	return 2
-}
-
-// applyFlags are the flags of "workflows apply".
-type applyFlags struct {
-	url, email, password, token string
-	dryRun                      bool
-	paths                       []string
-}
-
-// parseApplyFlags parses flags that may come before, between or after the paths.
-func parseApplyFlags(args []string, stdout, stderr io.Writer) (applyFlags, int, bool) {
-	var f applyFlags
-	fs := flag.NewFlagSet("workflows apply", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, workflowsUsage) }
-	fs.StringVar(&f.url, "url", env("ACTIONFLOW_URL", "http://127.0.0.1:13000"), "server address (env ACTIONFLOW_URL)")
-	fs.StringVar(&f.email, "email", env("ACTIONFLOW_EMAIL", "root@actionflow.local"), "sign-in email (env ACTIONFLOW_EMAIL)")
-	fs.StringVar(&f.password, "password", os.Getenv("ACTIONFLOW_PASSWORD"), "sign-in password (env ACTIONFLOW_PASSWORD)")
-	fs.StringVar(&f.token, "token", os.Getenv("ACTIONFLOW_TOKEN"), "token to use instead of signing in (env ACTIONFLOW_TOKEN)")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would happen without writing")
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprint(stdout, workflowsUsage)
-				return f, 0, false
-			}
-			return f, 2, false
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		// "--dry-run true" would make "true" a path (and Go's flag parsing would stop
-		// there): name the mistake instead.
-		if i := len(args) - fs.NArg(); looksBool(args[i]) {
-			if _, ok := boolFlagBefore(fs, args, i); ok {
-				fmt.Fprintln(stderr, unexpectedArg("actionflow workflows apply", "", fs, args, i))
-				return f, 2, false
-			}
-		}
-		f.paths = append(f.paths, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	switch {
-	case len(f.paths) == 0:
-		fmt.Fprint(stderr, "actionflow workflows apply: no FILE_OR_DIR given\n\n"+workflowsUsage)
-		return f, 2, false
-	case f.token == "" && f.password == "":
-		fmt.Fprint(stderr, "actionflow workflows apply: --password (or ACTIONFLOW_PASSWORD) or --token (or ACTIONFLOW_TOKEN) is required\n")
-		return f, 2, false
-	}
-	if _, err := url.ParseRequestURI(f.url); err != nil {
-		fmt.Fprintf(stderr, "actionflow workflows apply: bad --url %q: %v\n", f.url, err)
-		return f, 2, false
-	}
-	f.url = strings.TrimRight(f.url, "/")
-	return f, 0, true
-}
-
-func workflowsApply(args []string, stdout, stderr io.Writer) int {
-	f, code, ok := parseApplyFlags(args, stdout, stderr)
-	if !ok {
-		return code
-	}
-	ctx := context.Background()
-	files, failed := collectWorkflowFiles(f.paths, stdout)
-
-	c := &apiClient{base: f.url, token: f.token, http: &http.Client{Timeout: 60 * time.Second}}
-	if c.token == "" {
-		if err := c.signIn(ctx, f.email, f.password); err != nil {
-			fmt.Fprintf(stderr, "actionflow workflows apply: %v\n", err)
-			return 1
-		}
-	}
-	for _, wf := range files {
-		line, err := applyWorkflowFile(ctx, c, wf, f.dryRun)
-		if err != nil {
-			fmt.Fprintf(stdout, "error %s: %v\n", wf.Path, err)
-			failed = true
-			continue
-		}
-		fmt.Fprintln(stdout, line)
-	}
-	if failed {
-		return 1
-	}
-	return 0
-}
-
-// collectWorkflowFiles reads and parses the files of the paths (directories give their
+// Collect reads and parses the files of the paths (directories give their
 // *.lua files). Files that cannot be read or parsed, and second files of a key, are
 // reported on out as "error FILE: ..." and left out.
-func collectWorkflowFiles(paths []string, out io.Writer) (files []*workflowFile, failed bool) {
+func Collect(paths []string, out io.Writer) (files []*File, failed bool) {
 	fail := func(path string, err error) {
 		fmt.Fprintf(out, "error %s: %v\n", path, err)
 		failed = true
@@ -232,7 +79,7 @@ func collectWorkflowFiles(paths []string, out io.Writer) (files []*workflowFile,
 			fail(name, err)
 			continue
 		}
-		wf, err := parseWorkflowFile(name, string(src))
+		wf, err := Parse(name, string(src))
 		if err != nil {
 			fail(name, err)
 			continue
@@ -247,8 +94,8 @@ func collectWorkflowFiles(paths []string, out io.Writer) (files []*workflowFile,
 	return files, failed
 }
 
-// workflowFile is a workflow kept as a file: its header's settings and the script.
-type workflowFile struct {
+// File is a workflow kept as a file: its header's settings and the script.
+type File struct {
 	Path        string
 	Key         string
 	Title       string
@@ -261,12 +108,12 @@ type workflowFile struct {
 	Script      string          // the whole file
 }
 
-var workflowKeyRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var keyRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-// parseWorkflowFile reads the header of a workflow file (see workflowsUsage). Errors name
+// Parse reads the header of a workflow file (see the package doc). Errors name
 // the line; the caller names the file.
-func parseWorkflowFile(path, src string) (*workflowFile, error) {
-	wf := &workflowFile{Path: path, Enabled: true, Config: json.RawMessage("{}"), Options: json.RawMessage("{}"), Script: src}
+func Parse(path, src string) (*File, error) {
+	wf := &File{Path: path, Enabled: true, Config: json.RawMessage("{}"), Options: json.RawMessage("{}"), Script: src}
 	seen := map[string]int{}
 	lines := strings.Split(src, "\n")
 	for i, line := range lines {
@@ -291,7 +138,7 @@ func parseWorkflowFile(path, src string) (*workflowFile, error) {
 		var err error
 		switch name {
 		case "key":
-			if !workflowKeyRe.MatchString(value) {
+			if !keyRe.MatchString(value) {
 				err = errors.New("must be 1-64 letters, digits, '-' or '_'")
 			}
 			wf.Key = value
@@ -359,8 +206,8 @@ func parseHeaderObject(v string) (json.RawMessage, error) {
 	return buf.Bytes(), nil
 }
 
-// remoteWorkflow is a workflow version as workflows:list returns it.
-type remoteWorkflow struct {
+// Remote is a workflow version as workflows:list returns it.
+type Remote struct {
 	ID          int64           `json:"id"`
 	Key         string          `json:"key"`
 	Title       string          `json:"title"`
@@ -377,23 +224,23 @@ type remoteWorkflow struct {
 
 // Plan kinds.
 const (
-	planCreate    = "create"
-	planUnchanged = "unchanged"
-	planUpdate    = "update"
-	planRevise    = "revise"
+	PlanCreate    = "create"
+	PlanUnchanged = "unchanged"
+	PlanUpdate    = "update"
+	PlanRevise    = "revise"
 )
 
-// applyPlan is what applying a file to the versions of its key does.
-type applyPlan struct {
-	kind    string
-	current *remoteWorkflow // nil for create
-	// changes are the fields of the update (planUpdate), or of the new version (planRevise).
-	changes map[string]any
+// Plan is what applying a file to the versions of its key does.
+type Plan struct {
+	Kind    string
+	Current *Remote // nil for create
+	// changes are the fields of the update (PlanUpdate), or of the new version (PlanRevise).
+	Changes map[string]any
 }
 
-// planWorkflow decides what applying wf does, given the versions of its key.
-func planWorkflow(wf *workflowFile, versions []remoteWorkflow) (applyPlan, error) {
-	var cur *remoteWorkflow
+// PlanFile decides what applying wf does, given the versions of its key.
+func PlanFile(wf *File, versions []Remote) (Plan, error) {
+	var cur *Remote
 	for i := range versions {
 		v := &versions[i]
 		if v.Current && (cur == nil || v.ID > cur.ID) {
@@ -401,11 +248,11 @@ func planWorkflow(wf *workflowFile, versions []remoteWorkflow) (applyPlan, error
 		}
 	}
 	if cur == nil {
-		return applyPlan{kind: planCreate}, nil
+		return Plan{Kind: PlanCreate}, nil
 	}
 	sync := wf.Sync || wf.Type == "request-interception" // always sync (API.md §4)
 	if cur.Type != wf.Type || cur.Sync != sync {
-		return applyPlan{}, fmt.Errorf("the server's version (id %d) is of type %s, sync %v; the file says type %s, sync %v: type and sync are fixed; use a new key",
+		return Plan{}, fmt.Errorf("the server's version (id %d) is of type %s, sync %v; the file says type %s, sync %v: type and sync are fixed; use a new key",
 			cur.ID, cur.Type, cur.Sync, wf.Type, sync)
 	}
 	changes := map[string]any{}
@@ -432,13 +279,13 @@ func planWorkflow(wf *workflowFile, versions []remoteWorkflow) (applyPlan, error
 	}
 	switch {
 	case len(changes) == 0:
-		return applyPlan{kind: planUnchanged, current: cur}, nil
+		return Plan{Kind: PlanUnchanged, Current: cur}, nil
 	case cur.Executed == 0 || !frozenChanged:
-		return applyPlan{kind: planUpdate, current: cur, changes: changes}, nil
+		return Plan{Kind: PlanUpdate, Current: cur, Changes: changes}, nil
 	}
 	// The revision copies the current version; the new one gets every field of the file
 	// and is enabled, which makes it the current version.
-	return applyPlan{kind: planRevise, current: cur, changes: map[string]any{
+	return Plan{Kind: PlanRevise, Current: cur, Changes: map[string]any{
 		"title": wf.Title, "description": wf.Description, "config": wf.Config,
 		"options": wf.Options, "script": wf.Script, "enabled": true,
 	}}, nil
@@ -492,53 +339,53 @@ func canonicalOptions(raw json.RawMessage) (json.RawMessage, error) {
 	return json.Marshal(o)
 }
 
-// applyWorkflowFile applies one file and returns the line to print.
-func applyWorkflowFile(ctx context.Context, c *apiClient, wf *workflowFile, dryRun bool) (string, error) {
+// Apply applies one file and returns the line to print.
+func Apply(ctx context.Context, c *Client, wf *File, dryRun bool) (string, error) {
 	versions, err := c.versions(ctx, wf.Key)
 	if err != nil {
 		return "", err
 	}
-	p, err := planWorkflow(wf, versions)
+	p, err := PlanFile(wf, versions)
 	if err != nil {
 		return "", err
 	}
 	if dryRun {
-		switch p.kind {
-		case planCreate:
+		switch p.Kind {
+		case PlanCreate:
 			return "would create " + wf.Key, nil
-		case planUpdate:
-			return fmt.Sprintf("would update %s (id %d)", wf.Key, p.current.ID), nil
-		case planRevise:
-			return fmt.Sprintf("would revise %s (id %d)", wf.Key, p.current.ID), nil
+		case PlanUpdate:
+			return fmt.Sprintf("would update %s (id %d)", wf.Key, p.Current.ID), nil
+		case PlanRevise:
+			return fmt.Sprintf("would revise %s (id %d)", wf.Key, p.Current.ID), nil
 		}
 		return "unchanged " + wf.Key, nil
 	}
-	switch p.kind {
-	case planCreate:
+	switch p.Kind {
+	case PlanCreate:
 		body := map[string]any{
 			"key": wf.Key, "title": wf.Title, "description": wf.Description, "type": wf.Type,
 			"sync": wf.Sync, "enabled": wf.Enabled, "config": wf.Config, "options": wf.Options, "script": wf.Script,
 		}
-		var created remoteWorkflow
+		var created Remote
 		if err := c.call(ctx, http.MethodPost, "/api/workflows:create", body, &created); err != nil {
 			return "", fmt.Errorf("create: %w", err)
 		}
 		return fmt.Sprintf("created %s (id %d)", wf.Key, created.ID), nil
-	case planUpdate:
-		if err := c.update(ctx, p.current.ID, p.changes); err != nil {
+	case PlanUpdate:
+		if err := c.update(ctx, p.Current.ID, p.Changes); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("updated %s (id %d)", wf.Key, p.current.ID), nil
-	case planRevise:
-		q := url.Values{"filterByTk": {strconv.FormatInt(p.current.ID, 10)}, "filter[key]": {wf.Key}}
-		var rev remoteWorkflow
+		return fmt.Sprintf("updated %s (id %d)", wf.Key, p.Current.ID), nil
+	case PlanRevise:
+		q := url.Values{"filterByTk": {strconv.FormatInt(p.Current.ID, 10)}, "filter[key]": {wf.Key}}
+		var rev Remote
 		if err := c.call(ctx, http.MethodPost, "/api/workflows:revision?"+q.Encode(), nil, &rev); err != nil {
-			return "", fmt.Errorf("revision of id %d: %w", p.current.ID, err)
+			return "", fmt.Errorf("revision of id %d: %w", p.Current.ID, err)
 		}
 		if rev.ID == 0 {
-			return "", fmt.Errorf("revision of id %d: the server answered no id", p.current.ID)
+			return "", fmt.Errorf("revision of id %d: the server answered no id", p.Current.ID)
 		}
-		if err := c.update(ctx, rev.ID, p.changes); err != nil {
+		if err := c.update(ctx, rev.ID, p.Changes); err != nil {
 			return "", fmt.Errorf("new version id %d (left disabled): %w", rev.ID, err)
 		}
 		if !wf.Enabled {
@@ -547,13 +394,19 @@ func applyWorkflowFile(ctx context.Context, c *apiClient, wf *workflowFile, dryR
 				return "", fmt.Errorf("new version id %d: %w", rev.ID, err)
 			}
 		}
-		return fmt.Sprintf("revised %s (id %d → %d)", wf.Key, p.current.ID, rev.ID), nil
+		return fmt.Sprintf("revised %s (id %d → %d)", wf.Key, p.Current.ID, rev.ID), nil
 	}
 	return "unchanged " + wf.Key, nil
 }
 
-// apiClient calls the actionflow HTTP API.
-type apiClient struct {
+// NewClient is a client of the server at base (e.g. http://127.0.0.1:13000) that sends
+// token (empty: call SignIn first).
+func NewClient(base, token string) *Client {
+	return &Client{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Timeout: 60 * time.Second}}
+}
+
+// Client calls the actionflow HTTP API.
+type Client struct {
 	base  string
 	token string
 	http  *http.Client
@@ -574,7 +427,7 @@ func (e *apiError) Error() string {
 
 // call sends a request with a JSON body (nil: none) and decodes the "data" member of the
 // answer into out (nil: ignored).
-func (c *apiClient) call(ctx context.Context, method, path string, body, out any) error {
+func (c *Client) call(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -626,7 +479,7 @@ func (c *apiClient) call(ctx context.Context, method, path string, body, out any
 	return nil
 }
 
-func (c *apiClient) signIn(ctx context.Context, email, password string) error {
+func (c *Client) SignIn(ctx context.Context, email, password string) error {
 	var out struct {
 		Token string `json:"token"`
 	}
@@ -641,20 +494,20 @@ func (c *apiClient) signIn(ctx context.Context, email, password string) error {
 }
 
 // versions lists every version of a key.
-func (c *apiClient) versions(ctx context.Context, key string) ([]remoteWorkflow, error) {
+func (c *Client) versions(ctx context.Context, key string) ([]Remote, error) {
 	filter, err := json.Marshal(map[string]string{"key": key})
 	if err != nil {
 		return nil, fmt.Errorf("encode filter: %w", err)
 	}
 	q := url.Values{"filter": {string(filter)}, "pageSize": {"1000"}}
-	var list []remoteWorkflow
+	var list []Remote
 	if err := c.call(ctx, http.MethodGet, "/api/workflows:list?"+q.Encode(), nil, &list); err != nil {
 		return nil, fmt.Errorf("list versions: %w", err)
 	}
 	return list, nil
 }
 
-func (c *apiClient) update(ctx context.Context, id int64, changes map[string]any) error {
+func (c *Client) update(ctx context.Context, id int64, changes map[string]any) error {
 	if err := c.call(ctx, http.MethodPost, "/api/workflows:update?filterByTk="+strconv.FormatInt(id, 10), changes, nil); err != nil {
 		return fmt.Errorf("update id %d: %w", id, err)
 	}

@@ -1,16 +1,14 @@
-package main
+package standard
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,155 +18,6 @@ import (
 	"github.com/actionflow/actionflow/plugins/actiontrigger"
 	"github.com/actionflow/actionflow/plugins/workflow"
 )
-
-func TestParseWorkflowFile(t *testing.T) {
-	tests := []struct {
-		name    string
-		src     string
-		want    workflowFile // Path and Script are checked apart
-		wantErr string
-	}{
-		{
-			name: "every header key",
-			src: "--- key: validate-order\n--- title: Validate an order\n--- type: action\n--- sync: true\n--- enabled: false\n" +
-				"--- config: {\"collection\": \"orders\", \"appends\": [\"customer\"]}\n--- options: { \"timeout\" : 500 }\n" +
-				"--- description: Refuses bad quantities: 0 or > 100\nreturn 1\n",
-			want: workflowFile{Key: "validate-order", Title: "Validate an order", Type: "action", Sync: true, Enabled: false,
-				Config: json.RawMessage(`{"collection":"orders","appends":["customer"]}`), Options: json.RawMessage(`{"timeout":500}`),
-				Description: "Refuses bad quantities: 0 or > 100"},
-		},
-		{
-			name: "defaults",
-			src:  "--- key: k_1\n--- type: action\nreturn 1",
-			want: workflowFile{Key: "k_1", Type: "action", Enabled: true, Config: json.RawMessage(`{}`), Options: json.RawMessage(`{}`)},
-		},
-		{
-			name: "CRLF, a bare --- line, and the header ends at the first other line",
-			src:  "--- key: a\r\n---\r\n--- type: action\r\n-- key: not a header line\r\n--- title: not header either\r\n",
-			want: workflowFile{Key: "a", Type: "action", Enabled: true, Config: json.RawMessage(`{}`), Options: json.RawMessage(`{}`)},
-		},
-		{
-			name: "a LuaLS annotation ends the header",
-			src:  "--- key: a\n--- type: action\n---@type table\nlocal x = {}\n",
-			want: workflowFile{Key: "a", Type: "action", Enabled: true, Config: json.RawMessage(`{}`), Options: json.RawMessage(`{}`)},
-		},
-		{name: "missing key", src: "--- title: t\n--- type: action\nreturn 1\n", wantErr: "no key"},
-		{name: "missing type", src: "--- key: a\nreturn 1\n", wantErr: "no type"},
-		{name: "no header", src: "return 1\n", wantErr: "no key"},
-		{name: "empty file", src: "", wantErr: "no key"},
-		{name: "bad JSON config", src: "--- key: a\n--- type: action\n--- config: {\"collection\": posts}\n", wantErr: "line 3: config: want a JSON object"},
-		{name: "config is not an object", src: "--- key: a\n--- type: action\n--- config: [1]\n", wantErr: "line 3: config: want a JSON object"},
-		{name: "config is null", src: "--- key: a\n--- type: action\n--- config: null\n", wantErr: "line 3: config: want a JSON object"},
-		{name: "text after the config", src: "--- key: a\n--- type: action\n--- config: {} {}\n", wantErr: "line 3: config: want a JSON object on one line: text after"},
-		{name: "bad JSON options", src: "--- key: a\n--- type: action\n--- options: {timeout: 1}\n", wantErr: "line 3: options"},
-		{name: "unknown header key", src: "--- key: a\n--- type: action\n--- colour: red\n", wantErr: `line 3: unknown header key "colour"`},
-		{name: "not name: value", src: "--- key: a\n--- just words\n", wantErr: "line 2: want a header line"},
-		{name: "bad sync", src: "--- key: a\n--- type: action\n--- sync: yes\n", wantErr: `line 3: sync: want true or false, got "yes"`},
-		{name: "bad enabled", src: "--- key: a\n--- type: action\n--- enabled: 1\n", wantErr: "line 3: enabled"},
-		{name: "bad key", src: "--- key: a b\n--- type: action\n", wantErr: "line 1: key: must be 1-64"},
-		{name: "empty type", src: "--- key: a\n--- type:\n", wantErr: "line 2: type: must not be empty"},
-		{name: "key set twice", src: "--- key: a\n--- type: action\n--- key: b\n", wantErr: `line 3: header "key" is already set on line 1`},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseWorkflowFile("wf.lua", tc.src)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.Path != "wf.lua" || got.Script != tc.src {
-				t.Fatalf("path %q, script %q: want the file name and the whole file", got.Path, got.Script)
-			}
-			got.Path, got.Script = "", ""
-			if fmt.Sprintf("%+v", *got) != fmt.Sprintf("%+v", tc.want) {
-				t.Fatalf("got  %+v\nwant %+v", *got, tc.want)
-			}
-		})
-	}
-}
-
-func TestPlanWorkflow(t *testing.T) {
-	file := func(mod func(*workflowFile)) *workflowFile {
-		wf := &workflowFile{Key: "k", Title: "T", Type: "action", Enabled: true,
-			Config: json.RawMessage(`{"collection":"posts","appends":["category"],"n":1}`), Options: json.RawMessage(`{"timeout":100}`), Script: "return 1"}
-		if mod != nil {
-			mod(wf)
-		}
-		return wf
-	}
-	server := func(mod func(*remoteWorkflow)) []remoteWorkflow {
-		old := remoteWorkflow{ID: 1, Key: "k", Type: "action", Script: "return 0", Executed: 1}
-		cur := remoteWorkflow{ID: 2, Key: "k", Title: "T", Type: "action", Enabled: true, Current: true,
-			Config: json.RawMessage(`{ "n": 1.0, "appends": ["category"], "collection": "posts" }`), Options: json.RawMessage(`{"timeout":100}`), Script: "return 1"}
-		if mod != nil {
-			mod(&cur)
-		}
-		return []remoteWorkflow{old, cur}
-	}
-	tests := []struct {
-		name     string
-		file     *workflowFile
-		versions []remoteWorkflow
-		kind     string
-		changes  []string
-		wantErr  string
-	}{
-		{name: "no version", file: file(nil), kind: planCreate},
-		{name: "no current version", file: file(nil), versions: server(func(w *remoteWorkflow) { w.Current = false }), kind: planCreate},
-		{name: "same values, config written differently", file: file(nil), versions: server(nil), kind: planUnchanged},
-		{name: "zero options are the defaults", file: file(func(f *workflowFile) { f.Options = json.RawMessage(`{"timeout":0,"stackLimit":0}`) }),
-			versions: server(func(w *remoteWorkflow) { w.Options = json.RawMessage(`{}`) }), kind: planUnchanged},
-		{name: "null config is {}", file: file(func(f *workflowFile) { f.Config = json.RawMessage(`{}`) }),
-			versions: server(func(w *remoteWorkflow) { w.Config = json.RawMessage(`null`) }), kind: planUnchanged},
-		{name: "script changed, never executed", file: file(func(f *workflowFile) { f.Script = "return 2" }), versions: server(nil),
-			kind: planUpdate, changes: []string{"script"}},
-		{name: "config value changed", file: file(func(f *workflowFile) {
-			f.Config = json.RawMessage(`{"collection":"posts","appends":["category"],"n":2}`)
-		}),
-			versions: server(nil), kind: planUpdate, changes: []string{"config"}},
-		{name: "title, options and enabled of an executed version", file: file(func(f *workflowFile) {
-			f.Title, f.Options, f.Enabled = "T2", json.RawMessage(`{}`), false
-		}), versions: server(func(w *remoteWorkflow) { w.Executed = 1 }), kind: planUpdate, changes: []string{"enabled", "options", "title"}},
-		{name: "script of an executed version", file: file(func(f *workflowFile) { f.Script = "return 2" }),
-			versions: server(func(w *remoteWorkflow) { w.Executed = 1 }), kind: planRevise,
-			changes: []string{"config", "description", "enabled", "options", "script", "title"}},
-		{name: "type differs", file: file(func(f *workflowFile) { f.Type = "collection" }), versions: server(nil), wantErr: "type and sync are fixed; use a new key"},
-		{name: "sync differs", file: file(func(f *workflowFile) { f.Sync = true }), versions: server(nil), wantErr: "type and sync are fixed; use a new key"},
-		{name: "request-interception is always sync", file: file(func(f *workflowFile) { f.Type = "request-interception" }),
-			versions: server(func(w *remoteWorkflow) { w.Type, w.Sync = "request-interception", true }), kind: planUnchanged},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			p, err := planWorkflow(tc.file, tc.versions)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error = %v, want %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if p.kind != tc.kind {
-				t.Fatalf("kind = %s, want %s", p.kind, tc.kind)
-			}
-			if p.kind != planCreate && p.current.ID != 2 {
-				t.Fatalf("current = %d, want 2", p.current.ID)
-			}
-			if names := slices.Sorted(maps.Keys(p.changes)); !slices.Equal(names, tc.changes) {
-				t.Fatalf("changes = %v, want %v", names, tc.changes)
-			}
-			if p.kind == planRevise && p.changes["enabled"] != true {
-				t.Fatalf("a revision is not enabled: %v", p.changes)
-			}
-		})
-	}
-}
 
 func TestWorkflowsUsage(t *testing.T) {
 	tests := []struct {
@@ -190,7 +39,7 @@ func TestWorkflowsUsage(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			code := run(tc.args, &out, &errb)
+			code := Run(tc.args, &out, &errb)
 			if code != tc.code || !strings.Contains(out.String(), tc.out) || !strings.Contains(errb.String(), tc.err) {
 				t.Fatalf("code %d (want %d)\nstdout: %s\nstderr: %s", code, tc.code, out.String(), errb.String())
 			}
