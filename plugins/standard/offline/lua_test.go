@@ -215,7 +215,7 @@ func TestLuaUsage(t *testing.T) {
 		{"missing data file", []string{"run", path, "--data", "@" + filepath.Join(dir, "nope.json")}, 2, "--data"},
 		{"bad flag", []string{"run", "--frobnicate", path}, 2, "frobnicate"},
 		{"bad timeout", []string{"run", "--timeout", "-1s", path}, 2, "--timeout"},
-		{"bad header", []string{"run", badHeader}, 2, "line 1: colour"},
+		{"bad header", []string{"run", badHeader}, 2, `line 1: unknown header key "colour"`},
 		{"does not compile", []string{"run", noCompile}, 2, "line 1"},
 		{"record not in fixtures", []string{"run", "--type", "action", path}, 2, "collection"},
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/plugins/standard/workflowfiles"
 	"github.com/actionflow/actionflow/runtime/lib"
 )
 
@@ -110,19 +111,30 @@ func (e *UsageError) Unwrap() error { return e.Err }
 
 func usageErr(format string, a ...any) error { return &UsageError{fmt.Errorf(format, a...)} }
 
+// defaultType is the type of a script without a header: a custom action without a
+// collection, whose ctx.data may be any JSON.
+const defaultType = "custom-action"
+
 // Execute runs r on a fresh in-memory app made of plugins: fixtures through the HTTP API,
 // the workflow created (disabled, so nothing else fires it) and run with
 // workflows:execute, the path the server takes, then its execution read back.
 func Execute(ctx context.Context, plugins Plugins, r Run) (*Report, error) {
-	h, err := parseHeader(r.Source)
+	h, err := workflowfiles.ParseLoose(r.File, r.Source)
 	if err != nil {
 		return nil, usageErr("%s: %w", r.File, err)
 	}
-	if r.Type != "" {
+	switch {
+	case r.Type != "":
 		h.Type = r.Type
+	case h.Type == "":
+		h.Type = defaultType
+	}
+	var options map[string]any
+	if err := json.Unmarshal(h.Options, &options); err != nil {
+		return nil, fmt.Errorf("offline: %s: options: %w", r.File, err)
 	}
 	if r.Timeout > 0 {
-		h.Options["timeout"] = durationMS(r.Timeout)
+		options["timeout"] = durationMS(r.Timeout)
 	}
 	srv, err := start(plugins, r.HTTPAllow)
 	if err != nil {
@@ -150,7 +162,7 @@ func Execute(ctx context.Context, plugins Plugins, r Run) (*Report, error) {
 	}
 	err = srv.call(ctx, "POST", "/api/workflows:create", map[string]any{
 		"title": title, "key": h.Key, "type": h.Type, "sync": h.Sync, "enabled": false,
-		"config": h.Config, "options": h.Options, "script": r.Source,
+		"config": h.Config, "options": options, "script": r.Source,
 	}, &w)
 	if err != nil {
 		return nil, usageErr("%s: %w", r.File, err)

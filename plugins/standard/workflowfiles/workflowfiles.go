@@ -110,9 +110,31 @@ type File struct {
 
 var keyRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-// Parse reads the header of a workflow file (see the package doc). Errors name
-// the line; the caller names the file.
+// Parse reads the header of a workflow file (see the package doc), which must name its
+// key and type. Errors name the line; the caller names the file.
 func Parse(path, src string) (*File, error) {
+	wf, seen, err := parse(path, src)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := seen["key"]; !ok {
+		return nil, errors.New(`the header has no key: start the file with "--- key: <key>"`)
+	}
+	if _, ok := seen["type"]; !ok {
+		return nil, errors.New(`the header has no type: add a line "--- type: action" (or another trigger type)`)
+	}
+	return wf, nil
+}
+
+// ParseLoose is Parse for a script run on its own (actionflow lua run, test): every
+// header line is optional, and Key and Type are empty when absent.
+func ParseLoose(path, src string) (*File, error) {
+	wf, _, err := parse(path, src)
+	return wf, err
+}
+
+// parse reads the header lines and says on which line each setting was.
+func parse(path, src string) (*File, map[string]int, error) {
 	wf := &File{Path: path, Enabled: true, Config: json.RawMessage("{}"), Options: json.RawMessage("{}"), Script: src}
 	seen := map[string]int{}
 	lines := strings.Split(src, "\n")
@@ -128,11 +150,11 @@ func Parse(path, src string) (*File, error) {
 		}
 		name, value, ok := strings.Cut(rest, ":")
 		if !ok {
-			return nil, fmt.Errorf("line %d: want a header line \"--- name: value\", got %q", n, line)
+			return nil, nil, fmt.Errorf("line %d: want a header line \"--- name: value\", got %q", n, line)
 		}
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
 		if prev, dup := seen[name]; dup {
-			return nil, fmt.Errorf("line %d: header %q is already set on line %d", n, name, prev)
+			return nil, nil, fmt.Errorf("line %d: header %q is already set on line %d", n, name, prev)
 		}
 		seen[name] = n
 		var err error
@@ -160,19 +182,13 @@ func Parse(path, src string) (*File, error) {
 		case "options":
 			wf.Options, err = parseHeaderObject(value)
 		default:
-			return nil, fmt.Errorf("line %d: unknown header key %q (known: key, title, type, sync, enabled, config, options, description)", n, name)
+			return nil, nil, fmt.Errorf("line %d: unknown header key %q (known: key, title, type, sync, enabled, config, options, description)", n, name)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %s: %w", n, name, err)
+			return nil, nil, fmt.Errorf("line %d: %s: %w", n, name, err)
 		}
 	}
-	if _, ok := seen["key"]; !ok {
-		return nil, errors.New(`the header has no key: start the file with "--- key: <key>"`)
-	}
-	if _, ok := seen["type"]; !ok {
-		return nil, errors.New(`the header has no type: add a line "--- type: action" (or another trigger type)`)
-	}
-	return wf, nil
+	return wf, seen, nil
 }
 
 func parseHeaderBool(v string) (bool, error) {
