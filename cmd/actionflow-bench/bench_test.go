@@ -50,6 +50,7 @@ func TestRunWorkloads(t *testing.T) {
 	}{
 		{"W1 to W4 on one server", false, []string{"W1", "W2", "W2N", "W3", "W4"}},
 		{"W5 on a durable server", true, []string{"W5"}},
+		{"W6: a slow sync workflow leaves states to a quick one", false, []string{"W6"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,6 +86,13 @@ func TestRunWorkloads(t *testing.T) {
 					d := r.Drain
 					if d == nil || d.Executions < int(r.Requests) || d.Finished != d.Executions || d.Unfinished != 0 || d.PerSec <= 0 {
 						t.Errorf("W3 drain: %+v (requests %d)", d, r.Requests)
+					}
+				case "W6":
+					// Every quick request answered 200 (else Errors) while all the slow
+					// ones ran into their timeout, and the first quick one was answered
+					// before any slow one: it did not wait for their states.
+					if f := r.Fairness; f == nil || f.SlowTimeouts != fairSlowRequests || f.QuickFirstMs >= f.SlowFirstMs {
+						t.Errorf("W6: %+v", r.Fairness)
 					}
 				case "W4":
 					if r.Seed == nil || r.Seed.Records != opts.Records {

@@ -43,6 +43,10 @@ Also, only when named (it runs after W2):
       if keeping execution history cost nothing.
   W5A W3 on the durable server (after W5): how fast durable mode drains async
       executions while creates keep coming
+  W6  fairness (after W4): 50 concurrent creates bound to a sync workflow that loops
+      until its 3 s timeout, and meanwhile 20 creates one after another bound to an
+      unrelated quick sync workflow; the row's latency columns are the quick ones', and
+      it prints when the slow ones were answered (all 500s, the timeout)
 
 Each workload runs a warm-up (--warmup, not measured), then --duration. Errors are
 non-2xx answers and transport errors over the whole run. Nothing is sent anywhere but
@@ -71,7 +75,7 @@ type options struct {
 }
 
 // allWorkloads returns the workload names in the order they run.
-func allWorkloads() []string { return []string{"W1", "W2", "W2N", "W3", "W4", "W5", "W5A"} }
+func allWorkloads() []string { return []string{"W1", "W2", "W2N", "W3", "W4", "W6", "W5", "W5A"} }
 
 // defaultWorkloads are the ones run unless --workloads names others: the five.
 func defaultWorkloads() []string { return []string{"W1", "W2", "W3", "W4", "W5"} }
@@ -102,7 +106,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.Duration, "duration", defaultDuration, "measured time per workload (2s with --quick)")
 	fs.DurationVar(&o.Warmup, "warmup", defaultWarmup, "warm-up per workload, excluded from the statistics")
 	fs.IntVar(&o.Concurrency, "concurrency", defaultConcurrency, "client goroutines, each with its own keep-alive connection")
-	fs.StringVar(&workloads, "workloads", strings.Join(defaultWorkloads(), ","), "comma-separated workloads to run (also W2N, W5A)")
+	fs.StringVar(&workloads, "workloads", strings.Join(defaultWorkloads(), ","), "comma-separated workloads to run (also W2N, W5A, W6)")
 	fs.BoolVar(&o.Quick, "quick", false, "CI mode: 2s per workload, W4 over 10k records, 20s drain cap; the whole run takes under 30s")
 	fs.StringVar(&o.URL, "url", "", "benchmark the server at this base URL (e.g. http://127.0.0.1:13000) instead of starting one")
 	fs.StringVar(&o.URLDurable, "url-durable", "", "with --url: the base URL of a server in durable mode, for W5 (else W5 is skipped)")

@@ -58,6 +58,9 @@ func extras(r result) string {
 			parts = append(parts, fmt.Sprintf("failed=%d", d.Failed))
 		}
 	}
+	if f := r.Fairness; f != nil {
+		parts = append(parts, fmt.Sprintf("slow: %d timeouts, p50 %.0fms max %.0fms; quick max %.0fms", f.SlowTimeouts, f.SlowP50ms, f.SlowMaxMs, f.QuickMaxMs))
+	}
 	if s := r.Seed; s != nil {
 		parts = append(parts, fmt.Sprintf("seeded %d at %.0f/s", s.Records, s.PerSec))
 	}

@@ -30,19 +30,20 @@ type credentials struct {
 
 // result is one workload's outcome.
 type result struct {
-	Name       string   `json:"name"`
-	Title      string   `json:"title"`
-	Requests   int64    `json:"requests"`
-	RPS        float64  `json:"rps"`
-	P50ms      float64  `json:"p50ms"`
-	P99ms      float64  `json:"p99ms"`
-	Errors     int64    `json:"errors"`
-	FirstError string   `json:"firstError,omitempty"`
-	Seconds    float64  `json:"seconds"`
-	Drain      *drain   `json:"drain,omitempty"`
-	Seed       *seed    `json:"seed,omitempty"`
-	PeakRSS    *int64   `json:"serverPeakRSSBytes,omitempty"` // the server's VmHWM after the workload
-	Notes      []string `json:"notes,omitempty"`
+	Name       string    `json:"name"`
+	Title      string    `json:"title"`
+	Requests   int64     `json:"requests"`
+	RPS        float64   `json:"rps"`
+	P50ms      float64   `json:"p50ms"`
+	P99ms      float64   `json:"p99ms"`
+	Errors     int64     `json:"errors"`
+	FirstError string    `json:"firstError,omitempty"`
+	Seconds    float64   `json:"seconds"`
+	Drain      *drain    `json:"drain,omitempty"`
+	Fairness   *fairness `json:"fairness,omitempty"`
+	Seed       *seed     `json:"seed,omitempty"`
+	PeakRSS    *int64    `json:"serverPeakRSSBytes,omitempty"` // the server's VmHWM after the workload
+	Notes      []string  `json:"notes,omitempty"`
 	// ServerCPUus and ClientCPUus are the CPU time (user + system) the server and the bench
 	// process used in the measured window per request counted, in µs; for W3 the window
 	// ends when the queued executions have finished. Nil when unknown.
@@ -128,6 +129,8 @@ func (s *session) workload(ctx context.Context, name string) (result, error) {
 		return s.createWorkload(ctx, name, "create, durable", "")
 	case "W5A":
 		return s.createWorkload(ctx, name, "create + async Lua, durable", "async")
+	case "W6":
+		return s.fairnessWorkload(ctx, name)
 	}
 	return result{}, fmt.Errorf("unknown workload %q", name)
 }
