@@ -3,6 +3,8 @@ package core
 import (
 	"fmt"
 	"strings"
+
+	"github.com/actionflow/actionflow/core/value"
 )
 
 // appendTree is a parsed "appends" list: association name → nested appends.
@@ -116,7 +118,7 @@ func (d *Data) present(tx *Tx, c *Collection, r Record, tree appendTree, names m
 			out[name] = o
 			continue
 		}
-		ids, err := d.indexIDs(tx, t, f.ForeignKey, []any{int64(idOf(r))}, 0)
+		ids, err := d.indexIDs(tx, t, f.ForeignKey, []any{int64(value.IDOf(r))}, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -144,7 +146,7 @@ func Desensitize(c *Collection, r Record) Record {
 		if f, ok := c.Field(k); ok && f.hiddenOnOutput() {
 			continue
 		}
-		out[k] = cloneValue(v)
+		out[k] = value.Clone(v)
 	}
 	return out
 }

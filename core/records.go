@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/actionflow/actionflow/core/query"
+	"github.com/actionflow/actionflow/core/value"
 	"github.com/actionflow/actionflow/store"
 )
 
@@ -175,7 +176,7 @@ func (d *Data) prepareValues(c *Collection, values map[string]any, create bool) 
 				continue
 			}
 			if _, ok := out[f.Name]; !ok {
-				out[f.Name] = cloneValue(f.DefaultValue)
+				out[f.Name] = value.Clone(f.DefaultValue)
 			}
 		}
 	}
@@ -213,24 +214,6 @@ func associationID(v any) (any, bool, error) {
 		return nil, false, fmt.Errorf("must be a record id or an object with an id")
 	}
 	return id, true, nil
-}
-
-func cloneValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = cloneValue(e)
-		}
-		return m
-	case []any:
-		a := make([]any, len(x))
-		for i, e := range x {
-			a[i] = cloneValue(e)
-		}
-		return a
-	}
-	return v
 }
 
 // Create validates values and writes a new record.
@@ -404,7 +387,7 @@ func (d *Data) moveUnique(tx *Tx, c *Collection, f *Field, id uint64, old, cur a
 	switch {
 	case err == nil:
 		if store.IDFromKey(owner) != id {
-			return Conflict(f.Name, "value %v is already taken", truncate(fmt.Sprint(cur), 60))
+			return Conflict(f.Name, "value %v is already taken", value.Truncate(fmt.Sprint(cur), 60))
 		}
 		return nil
 	case !errors.Is(err, store.ErrNotFound):
@@ -416,20 +399,8 @@ func (d *Data) moveUnique(tx *Tx, c *Collection, f *Field, id uint64, old, cur a
 	return nil
 }
 
-// EqualValues reports whether two record values are equal (deeply, for JSON values).
-func EqualValues(a, b any) bool {
-	switch x := a.(type) {
-	case map[string]any, []any:
-		ja, _ := marshalJSON(x)
-		jb, _ := marshalJSON(b)
-		return string(ja) == string(jb)
-	}
-	switch b.(type) {
-	case map[string]any, []any:
-		return false
-	}
-	return a == b
-}
+// EqualValues reports whether two record values are equal (deeply, for JSON values): value.Equal.
+func EqualValues(a, b any) bool { return value.Equal(a, b) }
 
 // Select returns the ids a selector picks, in id order. A missing id is a 404.
 func (d *Data) Select(tx *Tx, c *Collection, sel Selector) ([]uint64, error) {
@@ -462,7 +433,7 @@ func (d *Data) Select(tx *Tx, c *Collection, sel Selector) ([]uint64, error) {
 	}
 	ids := make([]uint64, len(recs))
 	for i, r := range recs {
-		ids[i] = idOf(r)
+		ids[i] = value.IDOf(r)
 	}
 	return ids, nil
 }
@@ -496,7 +467,7 @@ func (d *Data) Update(tx *Tx, c *Collection, sel Selector, values map[string]any
 // transaction and did not modify (prev): it does not read and decode the record again.
 // That Get is the read that makes a concurrent write of the record conflict with tx.
 func (d *Data) UpdateRecord(tx *Tx, c *Collection, prev Record, values map[string]any, w WriteOptions) (Record, error) {
-	id := idOf(prev)
+	id := value.IDOf(prev)
 	if id == 0 {
 		return nil, fmt.Errorf("core: update %s: the previous record has no id", c.Name)
 	}
@@ -510,7 +481,7 @@ func (d *Data) UpdateRecord(tx *Tx, c *Collection, prev Record, values map[strin
 // UpdateStored is UpdateRecord with changes in stored form, which belong to the record
 // from then on (see CreateStored): they are neither checked, converted nor copied.
 func (d *Data) UpdateStored(tx *Tx, c *Collection, prev, changes Record, w WriteOptions) (Record, error) {
-	id := idOf(prev)
+	id := value.IDOf(prev)
 	if id == 0 {
 		return nil, fmt.Errorf("core: update %s: the previous record has no id", c.Name)
 	}
@@ -535,7 +506,7 @@ func (d *Data) update(tx *Tx, c *Collection, id uint64, prev, changes Record, w 
 			continue
 		}
 		if clone {
-			v = cloneValue(v)
+			v = value.Clone(v)
 		}
 		rec[k] = v
 	}
@@ -646,11 +617,11 @@ func (d *Data) toOne(tx *Tx, c *Collection, f *Field, t *Collection, rec Record,
 		return r, r != nil
 	}
 	// hasOne: the first target record whose foreign key is rec's id.
-	key = fmt.Sprintf("%s.%s=%d", t.Name, f.ForeignKey, idOf(rec))
+	key = fmt.Sprintf("%s.%s=%d", t.Name, f.ForeignKey, value.IDOf(rec))
 	if r, hit := cache[key]; hit {
 		return r, r != nil
 	}
-	ids, err := d.indexIDs(tx, t, f.ForeignKey, []any{int64(idOf(rec))}, 1)
+	ids, err := d.indexIDs(tx, t, f.ForeignKey, []any{int64(value.IDOf(rec))}, 1)
 	var r Record
 	if err == nil && len(ids) > 0 {
 		r, _ = d.load(tx, t, ids[0])
