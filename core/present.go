@@ -22,11 +22,11 @@ func (d *Data) parseAppends(c *Collection, paths []string, param string) (append
 		for _, seg := range strings.Split(p, ".") {
 			f, ok := cur.Field(seg)
 			if !ok || !f.IsAssociation() {
-				return nil, BadRequest(param, "%q is not an association of %s", p, cur.Name)
+				return nil, fieldErrorf(param, "%q is not an association of %s", p, cur.Name)
 			}
 			t, ok := s.Collection(f.Target)
 			if !ok {
-				return nil, BadRequest(param, "%q: target collection %q does not exist", p, f.Target)
+				return nil, fieldErrorf(param, "%q: target collection %q does not exist", p, f.Target)
 			}
 			next, ok := node[seg]
 			if !ok {
@@ -48,7 +48,7 @@ func (d *Data) Present(tx *Tx, c *Collection, recs []Record, appends, fields []s
 		for _, f := range fields {
 			fd, ok := c.Field(f)
 			if !ok {
-				return nil, BadRequest("fields", "unknown field %q of %s", f, c.Name)
+				return nil, fieldErrorf("fields", "unknown field %q of %s", f, c.Name)
 			}
 			names[f] = true
 			if fd.IsAssociation() {

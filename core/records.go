@@ -94,7 +94,7 @@ func (d *Data) Schema() *Schema { return d.schema.load() }
 func (d *Data) Collection(name string) (*Collection, error) {
 	c, ok := d.schema.get(name)
 	if !ok {
-		return nil, NotFound("collection %q not found", name)
+		return nil, &NotFoundError{Collection: name}
 	}
 	return c, nil
 }
@@ -102,7 +102,7 @@ func (d *Data) Collection(name string) (*Collection, error) {
 func (d *Data) load(tx *Tx, c *Collection, id uint64) (Record, error) {
 	b, err := tx.Get(store.RecordKey(c.Name, id))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, NotFound("%s %d not found", c.Name, id)
+		return nil, &NotFoundError{Collection: c.Name, ID: id}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("core: read %s %d: %w", c.Name, id, err)
@@ -129,7 +129,7 @@ func (d *Data) prepareValues(c *Collection, values map[string]any, create bool) 
 	for k, v := range values {
 		f, ok := c.Field(k)
 		if !ok {
-			return nil, BadRequest(k, "unknown field of %s", c.Name)
+			return nil, fieldErrorf(k, "unknown field of %s", c.Name)
 		}
 		if f.System {
 			continue
@@ -137,7 +137,7 @@ func (d *Data) prepareValues(c *Collection, values map[string]any, create bool) 
 		if m, isObj := v.(map[string]any); isObj && f.Type != TypeJSON && hasOperator(m) {
 			op, err := prepareOperator(f, m, create)
 			if err != nil {
-				return nil, BadRequest(k, "%v", err)
+				return nil, fieldErrorf(k, "%v", err)
 			}
 			out[k] = op
 			continue
@@ -146,7 +146,7 @@ func (d *Data) prepareValues(c *Collection, values map[string]any, create bool) 
 		case TypeBelongsTo:
 			id, set, err := associationID(v)
 			if err != nil {
-				return nil, BadRequest(k, "%v", err)
+				return nil, fieldErrorf(k, "%v", err)
 			}
 			if set {
 				if _, dup := values[f.ForeignKey]; !dup {
@@ -155,16 +155,16 @@ func (d *Data) prepareValues(c *Collection, values map[string]any, create bool) 
 			}
 			continue
 		case TypeHasOne, TypeHasMany:
-			return nil, BadRequest(k, "%s association %q cannot be set from %s; write the %s records instead", f.Type, k, c.Name, f.Target)
+			return nil, fieldErrorf(k, "%s association %q cannot be set from %s; write the %s records instead", f.Type, k, c.Name, f.Target)
 		}
 		cv, err := coerceValue(f, v)
 		if err != nil {
-			return nil, BadRequest(k, "%v", err)
+			return nil, fieldErrorf(k, "%v", err)
 		}
 		if f.Type == TypePassword && cv != nil {
 			h, err := d.hash(cv.(string))
 			if err != nil {
-				return nil, BadRequest(k, "%v", err)
+				return nil, fieldErrorf(k, "%v", err)
 			}
 			cv = h
 		}
@@ -190,7 +190,7 @@ func (d *Data) prepareValues(c *Collection, values map[string]any, create bool) 
 		}
 		v, present := out[name]
 		if (create && v == nil) || (present && v == nil) {
-			return nil, BadRequest(f.Name, "is required")
+			return nil, fieldErrorf(f.Name, "is required")
 		}
 	}
 	return out, nil
@@ -328,7 +328,7 @@ func (d *Data) checkForeignKeys(tx *Tx, c *Collection, rec, prev Record) error {
 			return fmt.Errorf("core: check %s: %w", f.Name, err)
 		}
 		if !exists {
-			return BadRequest(f.Name, "%s %d does not exist", t.Name, v)
+			return fieldErrorf(f.Name, "%s %d does not exist", t.Name, v)
 		}
 	}
 	return nil
@@ -387,7 +387,7 @@ func (d *Data) moveUnique(tx *Tx, c *Collection, f *Field, id uint64, old, cur a
 	switch {
 	case err == nil:
 		if store.IDFromKey(owner) != id {
-			return Conflict(f.Name, "value %v is already taken", value.Truncate(fmt.Sprint(cur), 60))
+			return &UniqueError{Field: f.Name, Value: cur}
 		}
 		return nil
 	case !errors.Is(err, store.ErrNotFound):
@@ -410,7 +410,7 @@ func (d *Data) Select(tx *Tx, c *Collection, sel Selector) ([]uint64, error) {
 			return nil, fmt.Errorf("core: read %s %d: %w", c.Name, sel.ID, err)
 		}
 		if !ok {
-			return nil, NotFound("%s %d not found", c.Name, sel.ID)
+			return nil, &NotFoundError{Collection: c.Name, ID: sel.ID}
 		}
 		if sel.Filter != nil {
 			rec, err := d.load(tx, c, sel.ID)
@@ -418,7 +418,7 @@ func (d *Data) Select(tx *Tx, c *Collection, sel Selector) ([]uint64, error) {
 				return nil, err
 			}
 			if !sel.Filter.Match(d.getter(tx, c, rec, map[string]Record{})) {
-				return nil, NotFound("%s %d not found", c.Name, sel.ID)
+				return nil, &NotFoundError{Collection: c.Name, ID: sel.ID}
 			}
 		}
 		return []uint64{sel.ID}, nil
@@ -500,7 +500,7 @@ func (d *Data) update(tx *Tx, c *Collection, id uint64, prev, changes Record, w 
 			// Applied to the value read in this transaction: a conflict retry re-reads it.
 			sum, err := op.apply(prev[k])
 			if err != nil {
-				return nil, BadRequest(k, "%v", err)
+				return nil, fieldErrorf(k, "%v", err)
 			}
 			rec[k] = sum
 			continue
