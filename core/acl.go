@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/actionflow/actionflow/core/query"
+	"github.com/actionflow/actionflow/core/value"
 )
 
 // The checks of this file hold for requests only (API.md §3): the record layer, which
@@ -107,13 +108,7 @@ func (a *App) checkOwners(ac *ActionContext) error {
 	var ids []uint64
 	if ac.OwnRecords {
 		// Every filterByTk given, as collection actions of plugins may read them all.
-		for _, v := range append(ac.Params.All("filterByTk"), ac.Params.FilterByTk) {
-			for _, s := range strings.Split(v, ",") {
-				if id, ok := parseID(strings.TrimSpace(s)); ok {
-					ids = append(ids, id)
-				}
-			}
-		}
+		ids, _ = value.ParseIDs(append(ac.Params.All("filterByTk"), ac.Params.FilterByTk)...)
 	}
 	if len(ids) == 0 && !ownSource {
 		return nil

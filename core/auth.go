@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/actionflow/actionflow/core/value"
 	"github.com/actionflow/actionflow/store"
 	"github.com/valyala/fasthttp"
 	"golang.org/x/crypto/bcrypt"
@@ -195,7 +196,7 @@ func normalizeEmail(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	addr, err := mail.ParseAddress(s)
 	if err != nil || addr.Name != "" || addr.Address != s {
-		return "", BadRequest("email", "%q is not an email address", truncate(s, 80))
+		return "", BadRequest("email", "%q is not an email address", value.Truncate(s, 80))
 	}
 	return strings.ToLower(s), nil
 }
@@ -395,7 +396,7 @@ func (a *App) pickRole(ctx *fasthttp.RequestCtx, ac *ActionContext) error {
 				return nil
 			}
 		}
-		return Unauthorized("role %q is not one of the user's roles", truncate(want, 64))
+		return Unauthorized("role %q is not one of the user's roles", value.Truncate(want, 64))
 	}
 	if len(roles) > 0 {
 		ac.Role = roles[0]
@@ -456,7 +457,7 @@ func (c *sessionCache) get(hash string) (Record, uint64, bool) {
 	if !ok || time.Now().After(e.expires) {
 		return nil, 0, false
 	}
-	return cloneValue(e.user).(Record), e.userID, true
+	return value.Clone(e.user).(Record), e.userID, true
 }
 
 // put caches what a lookup read, unless users or tokens changed since it began (gen).
@@ -469,7 +470,7 @@ func (c *sessionCache) put(gen uint64, hash string, u Record, s session) {
 	if c.entries == nil || len(c.entries) >= maxSessions {
 		c.entries = make(map[string]sessionEntry)
 	}
-	c.entries[hash] = sessionEntry{user: cloneValue(u).(Record), userID: s.UserID, expires: s.ExpiresAt}
+	c.entries[hash] = sessionEntry{user: value.Clone(u).(Record), userID: s.UserID, expires: s.ExpiresAt}
 }
 
 // roleCache keeps roles in memory; role writes invalidate it on commit.
@@ -751,7 +752,7 @@ func (a *App) SignIn(ctx context.Context, account, password string) (token strin
 	}
 	token = randomToken(32)
 	exp := time.Now().Add(a.cfg.TokenTTL)
-	b, _ := json.Marshal(session{UserID: idOf(u), ExpiresAt: exp, Stamp: passwordStamp(u)})
+	b, _ := json.Marshal(session{UserID: value.IDOf(u), ExpiresAt: exp, Stamp: passwordStamp(u)})
 	err = a.Update(ctx, func(tx *Tx) error {
 		if err := tx.Delete(failuresKey(throttle)); err != nil {
 			return err

@@ -31,7 +31,7 @@ func typeValues(c *Collection, values map[string]any, create bool) (map[string]a
 	for k, v := range values {
 		f, ok := c.Field(k)
 		if !ok {
-			return nil, BadRequest(k, "unknown field of %s", c.Name)
+			return nil, fieldErrorf(k, "unknown field of %s", c.Name)
 		}
 		if f.System {
 			out[k] = v
@@ -39,7 +39,7 @@ func typeValues(c *Collection, values map[string]any, create bool) (map[string]a
 		}
 		if m, isObj := v.(map[string]any); isObj && f.Type != TypeJSON && hasOperator(m) {
 			if _, err := prepareOperator(f, m, create); err != nil {
-				return nil, BadRequest(k, "%v", err)
+				return nil, fieldErrorf(k, "%v", err)
 			}
 			out[k] = v
 			continue
@@ -47,16 +47,16 @@ func typeValues(c *Collection, values map[string]any, create bool) (map[string]a
 		switch f.Type {
 		case TypeBelongsTo:
 			if _, _, err := associationID(v); err != nil {
-				return nil, BadRequest(k, "%v", err)
+				return nil, fieldErrorf(k, "%v", err)
 			}
 			out[k] = v
 			continue
 		case TypeHasOne, TypeHasMany:
-			return nil, BadRequest(k, "%s association %q cannot be set from %s; write the %s records instead", f.Type, k, c.Name, f.Target)
+			return nil, fieldErrorf(k, "%s association %q cannot be set from %s; write the %s records instead", f.Type, k, c.Name, f.Target)
 		}
 		cv, err := coerceValue(f, v)
 		if err != nil {
-			return nil, BadRequest(k, "%v", err)
+			return nil, fieldErrorf(k, "%v", err)
 		}
 		out[k] = cv
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/actionflow/actionflow/core/value"
 	"github.com/actionflow/actionflow/store"
 )
 
@@ -406,7 +407,7 @@ func (a *App) removeField(tx *Tx, c *Collection, name string) ([][2]string, erro
 				return nil, BadRequest(name, "is the foreign key of another collection's association; destroy that association instead")
 			}
 		}
-		return nil, NotFound("field %q of %s not found", truncate(name, 64), c.Name)
+		return nil, NotFound("field %q of %s not found", value.Truncate(name, 64), c.Name)
 	}
 	if f.System {
 		return nil, BadRequest(name, "is a system field")

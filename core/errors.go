@@ -91,12 +91,25 @@ func Internal(err error) *Error {
 	return &Error{Status: http.StatusInternalServerError, Code: "INTERNAL", Message: "internal server error", Err: err}
 }
 
-// asError turns any error into an *Error: typed ones keep their status, a transaction
+// asError turns any error into an *Error: typed ones keep their status, the record layer's
+// errors get theirs (FieldError 400, NotFoundError 404, UniqueError 409), a transaction
 // over the store's size is the caller's to split (400), others are 500s.
 func asError(err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
+	var (
+		e  *Error
+		fe *FieldError
+		nf *NotFoundError
+		ue *UniqueError
+	)
+	switch {
+	case errors.As(err, &e):
 		return e
+	case errors.As(err, &fe):
+		return BadRequest(fe.Field, "%s", fe.Msg)
+	case errors.As(err, &nf):
+		return NotFound("%s", nf.Error())
+	case errors.As(err, &ue):
+		return Conflict(ue.Field, "%s", ue.msg())
 	}
 	if errors.Is(err, store.ErrTooBig) {
 		return &Error{Status: http.StatusBadRequest, Code: "TOO_MANY_CHANGES", Err: err,

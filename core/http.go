@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/actionflow/actionflow/core/query"
+	"github.com/actionflow/actionflow/core/value"
 	"github.com/fasthttp/router"
 	"github.com/valyala/fasthttp"
 )
@@ -29,7 +30,7 @@ func (a *App) newRouter() *router.Router {
 	r.HandleOPTIONS = false
 	r.ANY("/api/{path:*}", a.serveAPI)
 	r.NotFound = func(ctx *fasthttp.RequestCtx) {
-		writeError(ctx, NotFound("no route for %s", truncate(string(ctx.Path()), 100)))
+		writeError(ctx, NotFound("no route for %s", value.Truncate(string(ctx.Path()), 100)))
 	}
 	r.MethodNotAllowed = func(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, &Error{Status: http.StatusMethodNotAllowed, Code: "METHOD_NOT_ALLOWED", Message: "method not allowed"})
@@ -130,7 +131,7 @@ func (a *App) prepare(ctx *fasthttp.RequestCtx, reqID string) (*preparedAction, 
 		}
 	}
 	if !ok || actionName == "" || resPath == "" {
-		return nil, NotFound("no resource at %s; use /api/<resource>:<action>", truncate(path, 100))
+		return nil, NotFound("no resource at %s; use /api/<resource>:<action>", value.Truncate(path, 100))
 	}
 	act, err := a.resolve(ac, segs)
 	if err != nil {
@@ -182,9 +183,9 @@ func (a *App) resolve(ac *ActionContext, segs []string) (Action, error) {
 		if !ok || !f.IsAssociation() {
 			return Action{}, NotFound("%q is not an association of %s", segs[2], src.Name)
 		}
-		id, ok := parseID(segs[1])
+		id, ok := value.ParseID(segs[1])
 		if !ok {
-			return Action{}, BadRequest("path", "%q is not a record id of %s", truncate(segs[1], 40), src.Name)
+			return Action{}, BadRequest("path", "%q is not a record id of %s", value.Truncate(segs[1], 40), src.Name)
 		}
 		target, ok := s.Collection(f.Target)
 		if !ok {
@@ -211,7 +212,7 @@ func (a *App) findAction(ac *ActionContext, name string) (Action, error) {
 	if _, known := a.resources[name]; !known && ac.Collection == nil {
 		return Action{}, NotFound("resource %q not found", name)
 	}
-	return Action{}, NotFound("action %q not found on %s", truncate(ac.Action, 40), name)
+	return Action{}, NotFound("action %q not found on %s", value.Truncate(ac.Action, 40), name)
 }
 
 func checkMethod(ac *ActionContext, act Action) error {
@@ -250,9 +251,9 @@ func (a *App) decodeParams(ctx *fasthttp.RequestCtx, ac *ActionContext, tk strin
 		return nil
 	}
 	if p.FilterByTk != "" {
-		id, ok := parseID(p.FilterByTk)
+		id, ok := value.ParseID(p.FilterByTk)
 		if !ok && !(multi && strings.Contains(p.FilterByTk, ",")) {
-			return BadRequest("filterByTk", "%q is not a record id", truncate(p.FilterByTk, 40))
+			return BadRequest("filterByTk", "%q is not a record id", value.Truncate(p.FilterByTk, 40))
 		}
 		p.ID = id
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/actionflow/actionflow/core/value"
 )
 
 // The record value types (see Record) are encoded and decoded here by hand: encoding/json's
@@ -554,7 +556,7 @@ func (r *jsonReader) number() (lit []byte, isInt, ok bool) {
 	return b[start:i], isInt, true
 }
 
-// recordNumber is normalizeJSON of a json.Number: int64 when it parses as one, else a
+// recordNumber is value.Number of a json.Number: int64 when it parses as one, else a
 // finite float64; anything else is left to the slow path (and its error).
 func recordNumber(lit []byte, isInt bool) (any, bool) {
 	if isInt {
@@ -565,11 +567,8 @@ func recordNumber(lit []byte, isInt bool) (any, bool) {
 			return n, true
 		}
 	}
-	f, err := strconv.ParseFloat(string(lit), 64)
-	if err != nil || math.IsInf(f, 0) {
-		return nil, false
-	}
-	return f, true
+	v, err := value.Number(json.Number(lit))
+	return v, err == nil
 }
 
 // smallInt parses an integer literal of at most 18 digits without strconv (and without

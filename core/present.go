@@ -3,6 +3,8 @@ package core
 import (
 	"fmt"
 	"strings"
+
+	"github.com/actionflow/actionflow/core/value"
 )
 
 // appendTree is a parsed "appends" list: association name → nested appends.
@@ -20,11 +22,11 @@ func (d *Data) parseAppends(c *Collection, paths []string, param string) (append
 		for _, seg := range strings.Split(p, ".") {
 			f, ok := cur.Field(seg)
 			if !ok || !f.IsAssociation() {
-				return nil, BadRequest(param, "%q is not an association of %s", p, cur.Name)
+				return nil, fieldErrorf(param, "%q is not an association of %s", p, cur.Name)
 			}
 			t, ok := s.Collection(f.Target)
 			if !ok {
-				return nil, BadRequest(param, "%q: target collection %q does not exist", p, f.Target)
+				return nil, fieldErrorf(param, "%q: target collection %q does not exist", p, f.Target)
 			}
 			next, ok := node[seg]
 			if !ok {
@@ -46,7 +48,7 @@ func (d *Data) Present(tx *Tx, c *Collection, recs []Record, appends, fields []s
 		for _, f := range fields {
 			fd, ok := c.Field(f)
 			if !ok {
-				return nil, BadRequest("fields", "unknown field %q of %s", f, c.Name)
+				return nil, fieldErrorf("fields", "unknown field %q of %s", f, c.Name)
 			}
 			names[f] = true
 			if fd.IsAssociation() {
@@ -116,7 +118,7 @@ func (d *Data) present(tx *Tx, c *Collection, r Record, tree appendTree, names m
 			out[name] = o
 			continue
 		}
-		ids, err := d.indexIDs(tx, t, f.ForeignKey, []any{int64(idOf(r))}, 0)
+		ids, err := d.indexIDs(tx, t, f.ForeignKey, []any{int64(value.IDOf(r))}, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -144,7 +146,7 @@ func Desensitize(c *Collection, r Record) Record {
 		if f, ok := c.Field(k); ok && f.hiddenOnOutput() {
 			continue
 		}
-		out[k] = cloneValue(v)
+		out[k] = value.Clone(v)
 	}
 	return out
 }

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/actionflow/actionflow/core/value"
 )
 
 // Record is one record as the data API sees it: field name → value. Values are string,
@@ -24,11 +25,11 @@ const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
 const (
 	maxStringLen = 64 << 10 // string fields
 	maxTextLen   = 4 << 20  // text and json fields (the body limit usually comes first)
-	maxSafeInt   = 1<<53 - 1
+	maxSafeInt   = value.MaxSafeInt
 )
 
 // MaxJSONDepth is how deep a JSON field's value may nest.
-const MaxJSONDepth = 32
+const MaxJSONDepth = value.MaxDepth
 
 // FormatTime renders t as stored.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
@@ -75,7 +76,7 @@ func coerceValue(f *Field, v any) (any, error) {
 		}
 		return nil, fmt.Errorf("must be an RFC 3339 date string, got %s", kindOf(v))
 	case TypeJSON:
-		return normalizeJSON(v, 0)
+		return value.Normalize(v)
 	}
 	return nil, fmt.Errorf("cannot hold a value")
 }
@@ -106,7 +107,7 @@ func prepareOperator(f *Field, m map[string]any, create bool) (any, error) {
 			}
 		}
 		slices.Sort(keys)
-		return nil, fmt.Errorf("unknown operator %q; the only one is {\"$inc\": n}", truncate(keys[0], 40))
+		return nil, fmt.Errorf("unknown operator %q; the only one is {\"$inc\": n}", value.Truncate(keys[0], 40))
 	}
 	if len(m) != 1 {
 		return nil, fmt.Errorf(`{"$inc": n} may hold nothing else`)
@@ -172,7 +173,7 @@ func parseDate(s string) (time.Time, error) {
 	if t, err := time.Parse("2006-01-02", s); err == nil {
 		return t, nil
 	}
-	return time.Time{}, fmt.Errorf("%q is not an RFC 3339 date", truncate(s, 40))
+	return time.Time{}, fmt.Errorf("%q is not an RFC 3339 date", value.Truncate(s, 40))
 }
 
 func toInt(v any) (int64, error) {
@@ -203,7 +204,7 @@ func toInt(v any) (int64, error) {
 		}
 		f, err := x.Float64()
 		if err != nil {
-			return 0, fmt.Errorf("must be an integer, got %s", truncate(x.String(), 40))
+			return 0, fmt.Errorf("must be an integer, got %s", value.Truncate(x.String(), 40))
 		}
 		return toInt(f)
 	}
@@ -221,101 +222,16 @@ func toFloat(v any) (float64, error) {
 	case json.Number:
 		f, err := x.Float64()
 		if err != nil || math.IsInf(f, 0) {
-			return 0, fmt.Errorf("must be a number, got %s", truncate(x.String(), 40))
+			return 0, fmt.Errorf("must be a number, got %s", value.Truncate(x.String(), 40))
 		}
 		return f, nil
 	}
 	return 0, fmt.Errorf("must be a number, got %s", kindOf(v))
 }
 
-// normalizeJSON turns decoded JSON (with json.Number) into stored values: integral numbers
-// become int64, others float64. It bounds the depth.
-func normalizeJSON(v any, depth int) (any, error) {
-	if depth > MaxJSONDepth {
-		return nil, fmt.Errorf("nested deeper than %d", MaxJSONDepth)
-	}
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i, nil
-		}
-		f, err := x.Float64()
-		if err != nil || math.IsInf(f, 0) {
-			return nil, fmt.Errorf("number %s out of range", truncate(x.String(), 40))
-		}
-		return f, nil
-	case map[string]any:
-		for k, e := range x {
-			if jsonScalar(e) {
-				continue // already normalized: no map write
-			}
-			n, err := normalizeJSON(e, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			x[k] = n
-		}
-		return x, nil
-	case []any:
-		for i, e := range x {
-			if jsonScalar(e) {
-				continue
-			}
-			n, err := normalizeJSON(e, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			x[i] = n
-		}
-		return x, nil
-	case string, bool, nil, int64, float64:
-		return x, nil
-	case int:
-		return int64(x), nil
-	}
-	return nil, fmt.Errorf("unsupported value of type %T", v)
-}
-
-// IsStoredJSON reports whether v is already in the stored form of a JSON field, the form
-// normalizeJSON gives (jsonScalar values in map[string]any and []any), and refuses v, as
-// normalizeJSON does, when it nests deeper than MaxJSONDepth. It only reads v: for a
-// caller of CreateStored or UpdateStored that passes such values on without a copy.
-func IsStoredJSON(v any) (bool, error) { return isStoredJSON(v, 0) }
-
-func isStoredJSON(v any, depth int) (bool, error) {
-	if depth > MaxJSONDepth {
-		return false, fmt.Errorf("nested deeper than %d", MaxJSONDepth)
-	}
-	if jsonScalar(v) {
-		return true, nil
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		for _, e := range x {
-			if ok, err := isStoredJSON(e, depth+1); !ok || err != nil {
-				return false, err
-			}
-		}
-		return true, nil
-	case []any:
-		for _, e := range x {
-			if ok, err := isStoredJSON(e, depth+1); !ok || err != nil {
-				return false, err
-			}
-		}
-		return true, nil
-	}
-	return false, nil
-}
-
-// jsonScalar reports whether v is a JSON value normalizeJSON leaves as it is.
-func jsonScalar(v any) bool {
-	switch v.(type) {
-	case string, bool, nil, int64, float64:
-		return true
-	}
-	return false
-}
+// IsStoredJSON reports whether v is already in the stored form of a JSON field (value.IsStored):
+// for a caller of CreateStored or UpdateStored that passes such values on without a copy.
+func IsStoredJSON(v any) (bool, error) { return value.IsStored(v) }
 
 func kindOf(v any) string {
 	switch v.(type) {
@@ -333,13 +249,6 @@ func kindOf(v any) string {
 		return "null"
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // decodeJSON decodes a JSON document keeping numbers as json.Number; trailing data is an error.
@@ -384,10 +293,10 @@ func decodeRecordSlow(c *Collection, b []byte) (Record, error) {
 		n, ok := v.(json.Number)
 		if !ok {
 			if m, isMap := v.(map[string]any); isMap {
-				nv, _ := normalizeJSON(m, 0)
+				nv, _ := value.Normalize(m)
 				r[k] = nv
 			} else if a, isArr := v.([]any); isArr {
-				nv, _ := normalizeJSON(a, 0)
+				nv, _ := value.Normalize(a)
 				r[k] = nv
 			}
 			continue
@@ -397,25 +306,11 @@ func decodeRecordSlow(c *Collection, b []byte) (Record, error) {
 			r[k] = x
 			continue
 		}
-		nv, err := normalizeJSON(n, 0)
+		nv, err := value.Normalize(n)
 		if err != nil {
 			return nil, fmt.Errorf("core: decode %s record field %s: %w", c.Name, k, err)
 		}
 		r[k] = nv
 	}
 	return r, nil
-}
-
-// parseID reads a record id given as a string (filterByTk, path segments).
-func parseID(s string) (uint64, bool) {
-	id, err := strconv.ParseUint(s, 10, 64)
-	return id, err == nil && id > 0 && id <= maxSafeInt
-}
-
-// idOf reads a record's id.
-func idOf(r Record) uint64 {
-	if id, ok := r["id"].(int64); ok && id > 0 {
-		return uint64(id)
-	}
-	return 0
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/actionflow/actionflow/core/value"
 )
 
 // coercer turns a decoded operand into the Go value for one field kind.
@@ -122,11 +124,8 @@ func (c coercer) jsonValue(val any, depth int) (any, error) {
 		}
 		return out, nil
 	case json.Number:
-		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return i, nil
-		}
-		if f, err := strconv.ParseFloat(string(x), 64); err == nil && isFinite(f) {
-			return f, nil
+		if n, err := value.Number(x); err == nil {
+			return n, nil
 		}
 		return nil, errorf(paramFilter, "invalid %s value at %s: number %s is out of range", c.op, quote(c.path), describe(x))
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/actionflow/actionflow/core"
 	"github.com/actionflow/actionflow/core/query"
+	"github.com/actionflow/actionflow/core/value"
 	"github.com/actionflow/actionflow/plugins/workflow"
 )
 
@@ -134,7 +135,7 @@ func anyChanged(c *core.Collection, fields []string, prev, cur core.Record) bool
 		if fd, ok := c.Field(f); ok && fd.Type == core.TypeBelongsTo {
 			f = fd.ForeignKey
 		}
-		if !core.EqualValues(prev[f], cur[f]) {
+		if !value.Equal(prev[f], cur[f]) {
 			return true
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/core/value"
 	"github.com/actionflow/actionflow/plugins/workflow"
 )
 
@@ -146,26 +147,13 @@ func forbiddenRule(free bool) string {
 // records loads the record(s) named by filterByTk with the workflow's appends, each with
 // the submitted values merged over it: one record, or a list when several ids are given.
 func (p *Plugin) records(ac *core.ActionContext, w *workflow.Workflow, values map[string]any) (any, error) {
-	var ids []uint64
-	seen := map[uint64]bool{}
 	raw := ac.Params.All("filterByTk")
 	if len(raw) == 0 && ac.Params.FilterByTk != "" {
 		raw = []string{ac.Params.FilterByTk} // the last path segment: orders:trigger/1,2
 	}
-	for _, v := range raw {
-		for _, s := range strings.Split(v, ",") {
-			if s = strings.TrimSpace(s); s == "" {
-				continue
-			}
-			id, err := workflow.ParseID(s)
-			if err != nil {
-				return nil, core.BadRequest("filterByTk", "%v", err)
-			}
-			if !seen[id] {
-				seen[id] = true
-				ids = append(ids, id)
-			}
-		}
+	ids, bad := value.ParseIDs(raw...)
+	if bad != "" {
+		return nil, core.BadRequest("filterByTk", "%s is not a record id", bad)
 	}
 	if len(ids) == 0 {
 		return nil, core.BadRequest("filterByTk", "is required: the record(s) the action runs on")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/core/value"
 )
 
 // Execution statuses (API.md §4). Queued executions have no status (null).
@@ -179,7 +180,9 @@ func fromRecord(r core.Record, w *Workflow) error {
 		return fmt.Errorf("workflow: decode record: %w", err)
 	}
 	// Free-form values get the record layer's number types: int64 or float64.
-	w.Config, _ = normalize(w.Config).(map[string]any)
+	if n, err := value.Normalize(w.Config); err == nil {
+		w.Config, _ = n.(map[string]any)
+	}
 	return nil
 }
 
@@ -348,80 +351,17 @@ func execValues(x *Execution) (map[string]any, error) {
 	return m, nil
 }
 
-// storedJSON is v in the stored form of a JSON field: v itself when it is already made of
-// nil, string, bool, int64, float64, map[string]any and []any only (an execution's
-// context is records, its output FromLua's values; the record layer never changes a
-// stored value), else a normalised deep copy. Like the record layer it refuses values
-// nested deeper than core.MaxJSONDepth (core.IsStoredJSON).
+// storedJSON is v in the stored form of a JSON field (value.Stored): v itself when it is
+// already made of nil, string, bool, int64, float64, map[string]any and []any only (an
+// execution's context is records, its output FromLua's values; the record layer never
+// changes a stored value), else a normalised deep copy. Like the record layer it refuses
+// values nested deeper than core.MaxJSONDepth.
 func storedJSON(v any) (any, error) {
-	switch x := v.(type) {
-	case map[string]any:
-		if x == nil {
-			return nil, nil
-		}
-	case []any:
-		if x == nil {
-			return nil, nil
-		}
-	}
-	ok, err := core.IsStoredJSON(v)
+	out, err := value.Stored(v)
 	if err != nil {
 		return nil, fmt.Errorf("workflow: execution value: %w", err)
 	}
-	if ok {
-		return v, nil
-	}
-	return copyJSON(v)
-}
-
-// copyJSON deep-copies a JSON-like value (maps, slices, strings, numbers, booleans, nil);
-// anything else takes the JSON round trip, as before.
-func copyJSON(v any) (any, error) {
-	switch x := v.(type) {
-	case nil, string, bool, int64, float64:
-		return x, nil
-	case int:
-		return int64(x), nil
-	case json.Number:
-		return normalize(x), nil
-	case map[string]any:
-		if x == nil {
-			return nil, nil
-		}
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			c, err := copyJSON(e)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = c
-		}
-		return out, nil
-	case []any:
-		if x == nil {
-			return nil, nil
-		}
-		out := make([]any, len(x))
-		for i, e := range x {
-			c, err := copyJSON(e)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = c
-		}
-		return out, nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("workflow: encode: %w", err)
-	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var out any
-	if err := d.Decode(&out); err != nil {
-		return nil, fmt.Errorf("workflow: decode: %w", err)
-	}
-	return normalize(out), nil
+	return out, nil
 }
 
 func now() string { return core.FormatTime(time.Now()) }

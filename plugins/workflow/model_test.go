@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/core/value"
 )
 
 // TestExecValues checks that execValues gives what the JSON round trip toValues gave.
@@ -41,7 +42,9 @@ func TestExecValues(t *testing.T) {
 				t.Fatal(err)
 			}
 			delete(want, "id")
-			normalize(want)
+			if _, err := value.Normalize(want); err != nil {
+				t.Fatal(err)
+			}
 			got, err := execValues(tc.exec)
 			if err != nil {
 				t.Fatal(err)
@@ -74,8 +77,14 @@ func TestExecFromRecord(t *testing.T) {
 			if err := d.Decode(&want); err != nil {
 				t.Fatal(err)
 			}
-			want.Context, _ = normalize(want.Context).(map[string]any)
-			want.Output = normalize(want.Output)
+			wc, err := value.Normalize(want.Context)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want.Context, _ = wc.(map[string]any)
+			if want.Output, err = value.Normalize(want.Output); err != nil {
+				t.Fatal(err)
+			}
 			got, err := execFromRecord(rec)
 			if err != nil {
 				t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/actionflow/actionflow/core"
 	"github.com/actionflow/actionflow/core/query"
+	"github.com/actionflow/actionflow/core/value"
 	"github.com/actionflow/actionflow/runtime"
 )
 
@@ -72,7 +73,11 @@ func (e *Engine) checkConfig(tx *core.Tx, typ string, raw *json.RawMessage) (map
 		if !ok {
 			return nil, core.BadRequest("config", "must be an object")
 		}
-		cfg = normalize(m).(map[string]any)
+		n, err := value.Normalize(m)
+		if err != nil {
+			return nil, core.BadRequest("config", "%v", err)
+		}
+		cfg = n.(map[string]any)
 	}
 	if err := checkRoles(t, cfg); err != nil {
 		return nil, err
@@ -85,27 +90,6 @@ func (e *Engine) checkConfig(tx *core.Tx, typ string, raw *json.RawMessage) (map
 		return nil, core.BadRequest("config", "%v", err)
 	}
 	return cfg, nil
-}
-
-// normalize turns json.Number into int64 or float64.
-func normalize(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalize(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = normalize(e)
-		}
-	}
-	return v
 }
 
 func checkOptions(raw *json.RawMessage) (Options, error) {
@@ -324,7 +308,7 @@ func (e *Engine) updateWorkflow(ac *core.ActionContext) error {
 		if err != nil {
 			return err
 		}
-		if frozen && !sameJSON(cfg, w.Config) {
+		if frozen && !value.Equal(cfg, w.Config) {
 			return core.BadRequest("config", "config of an executed workflow version can not be updated; make a revision")
 		}
 		w.Config = cfg
@@ -366,12 +350,6 @@ func (e *Engine) updateWorkflow(ac *core.ActionContext) error {
 	}
 	ac.Result = &core.Result{Data: []core.Record{rec}}
 	return nil
-}
-
-func sameJSON(a, b any) bool {
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	return string(ja) == string(jb)
 }
 
 func (e *Engine) destroyWorkflow(ac *core.ActionContext) error {
@@ -621,30 +599,9 @@ func (e *Engine) ManualUser(tx *core.Tx, values map[string]any) (user core.Recor
 	return core.Desensitize(users, u), role, nil
 }
 
-// ParseID reads a record id given as a JSON number or a numeric string.
-func ParseID(v any) (uint64, error) {
-	switch x := v.(type) {
-	case json.Number:
-		i, err := x.Int64()
-		if err == nil && i > 0 {
-			return uint64(i), nil
-		}
-	case float64:
-		if x > 0 && x == float64(int64(x)) {
-			return uint64(x), nil
-		}
-	case int64:
-		if x > 0 {
-			return uint64(x), nil
-		}
-	case string:
-		var id uint64
-		if _, err := fmt.Sscan(x, &id); err == nil && id > 0 {
-			return id, nil
-		}
-	}
-	return 0, fmt.Errorf("%v is not a record id", v)
-}
+// ParseID reads a record id given as a JSON number or a numeric string: value.ID, kept for
+// plugins.
+func ParseID(v any) (uint64, error) { return value.ID(v) }
 
 func (e *Engine) executionActions() map[string]core.Action {
 	return map[string]core.Action{

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/core/value"
 	"github.com/actionflow/actionflow/runtime"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -293,13 +294,13 @@ func flowModule() runtime.Module {
 			L.SetField(t, "message", L.NewFunction(func(L *lua.LState) int {
 				msg := L.CheckString(1)
 				if st != nil && len(st.messages) < 100 {
-					st.messages = append(st.messages, core.Message{Message: truncate(msg, 4096)})
+					st.messages = append(st.messages, core.Message{Message: value.Clip(msg, 4096)})
 				}
 				return 0
 			}))
 			L.SetField(t, "fail", L.NewFunction(func(L *lua.LState) int {
 				msg := L.OptString(1, "workflow failed")
-				r.Stop(L, failStop{message: truncate(msg, 4096), line: callerLine(L)})
+				r.Stop(L, failStop{message: value.Clip(msg, 4096), line: callerLine(L)})
 				return 0
 			}))
 			L.SetField(t, "finish", L.NewFunction(func(L *lua.LState) int {
@@ -309,13 +310,6 @@ func flowModule() runtime.Module {
 			return t
 		},
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 // dbModule is the Lua module "db": get, list, create, update, destroy on collections, with

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/actionflow/actionflow/core/value"
 )
 
 // TestLuaRun: lua run reads like the server's execution of the same workflow.
@@ -136,7 +138,7 @@ func TestLuaRun(t *testing.T) {
 			if fmt.Sprint(got["status"]) != fmt.Sprint(tc.status) {
 				t.Fatalf("status %v, want %d: %v", got["status"], tc.status, got)
 			}
-			if !sameValue(got["output"], tc.output) {
+			if !value.Equal(got["output"], tc.output) {
 				t.Fatalf("output %#v, want %#v", got["output"], tc.output)
 			}
 			if tc.status == 1 && got["error"] != nil {
@@ -144,7 +146,7 @@ func TestLuaRun(t *testing.T) {
 			}
 			if tc.status != 1 {
 				e, _ := got["error"].(map[string]any)
-				if e == nil || !strings.Contains(e["message"].(string), tc.errMsg) || (tc.errLine != nil && !sameValue(e["line"], tc.errLine)) {
+				if e == nil || !strings.Contains(e["message"].(string), tc.errMsg) || (tc.errLine != nil && !value.Equal(e["line"], tc.errLine)) {
 					t.Fatalf("error %#v, want message %q line %v", got["error"], tc.errMsg, tc.errLine)
 				}
 			}

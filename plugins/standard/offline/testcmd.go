@@ -11,6 +11,8 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+
+	"github.com/actionflow/actionflow/core/value"
 )
 
 const testUsage = `Usage:
@@ -200,11 +202,11 @@ func compareWrites(want, got []Write) string {
 	}
 	for i, w := range want {
 		g := got[i]
-		if w.Collection != g.Collection || (w.Action != "" && w.Action != g.Action) || (w.ID != nil && !sameValue(w.ID, g.ID)) {
+		if w.Collection != g.Collection || (w.Action != "" && w.Action != g.Action) || (w.ID != nil && !value.Equal(w.ID, g.ID)) {
 			return fmt.Sprintf("write %d: want %s, got %s", i+1, show(w), show(g))
 		}
 		for k, v := range w.Values {
-			if !sameValue(v, g.Values[k]) {
+			if !value.Equal(v, g.Values[k]) {
 				return fmt.Sprintf("write %d: %s: want %s, got %s", i+1, k, show(v), show(g.Values[k]))
 			}
 		}
@@ -217,21 +219,7 @@ func sameJSON(raw json.RawMessage, v any) bool {
 	if json.Unmarshal(raw, &w) != nil {
 		return false
 	}
-	return sameValue(w, v)
-}
-
-// sameValue compares two values as JSON (numbers by value).
-func sameValue(a, b any) bool {
-	norm := func(v any) any {
-		raw, err := json.Marshal(v)
-		if err != nil {
-			return v
-		}
-		var out any
-		_ = json.Unmarshal(raw, &out)
-		return out
-	}
-	return reflect.DeepEqual(norm(a), norm(b))
+	return value.Equal(w, v)
 }
 
 func show(v any) string {

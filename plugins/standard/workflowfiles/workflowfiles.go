@@ -26,13 +26,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/actionflow/actionflow/core/value"
 	"github.com/actionflow/actionflow/plugins/workflow"
 )
 
@@ -314,7 +314,7 @@ func jsonEqual(a, b json.RawMessage) bool {
 	if errA != nil || errB != nil {
 		return bytes.Equal(a, b)
 	}
-	return reflect.DeepEqual(va, vb)
+	return value.Equal(va, vb)
 }
 
 func decodeJSONValue(raw json.RawMessage) (any, error) {
