@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 
@@ -44,12 +45,17 @@ type Action struct {
 	MultiID bool
 }
 
-// Result is what an action answers: rendered as {"data", "meta", "messages"}.
+// Result is what an action answers: rendered as {"data", "meta", "messages"}, or, when
+// Body is set, Body as is (streamed, chunked) with ContentType and Header.
 type Result struct {
 	Status   int
 	Data     any
 	Meta     any
 	Messages []Message
+
+	Body        io.Reader
+	ContentType string
+	Header      [][2]string
 }
 
 // AssociationScope is set for association resources (/api/categories/1/posts:list).

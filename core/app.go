@@ -63,6 +63,18 @@ type Config struct {
 
 	// Logger receives the app's logs (default: discard).
 	Logger *slog.Logger
+
+	// DisableAccessLog turns off the one info line per request (method, path, status,
+	// duration, request id, user id).
+	DisableAccessLog bool
+	// DisableMetrics turns off /metrics and the request metrics.
+	DisableMetrics bool
+	// MetricsAddr, when set, moves /metrics off the main listener: serve it with
+	// App.ServeMetrics (ListenAndServe does).
+	MetricsAddr string
+	// CORSOrigins are the browser origins allowed to call the API ("https://app.example",
+	// or "*" for any, without credentials); empty: no CORS headers.
+	CORSOrigins []string
 }
 
 func (c *Config) defaults() {
@@ -142,7 +154,7 @@ type App struct {
 	roles     roleCache
 	sessions  sessionCache
 	generated string
-	reqSeq    atomic.Uint64
+	ops       ops
 	ctx       context.Context
 	cancel    context.CancelFunc
 	closeOnce sync.Once
@@ -178,6 +190,10 @@ func New(cfg Config, opts ...Option) (*App, error) {
 			return nil, fmt.Errorf("core: %w", err)
 		}
 		a.store = s
+	}
+	if err := a.initOps(); err != nil {
+		_ = a.store.Close()
+		return nil, err
 	}
 	a.data = &Data{schema: &a.schema, store: a.store, hash: a.hashPassword, counts: newIndexCounts()}
 	lua, err := runtime.New(cfg.Lua, cfg.LuaModules...)
@@ -216,6 +232,9 @@ func (a *App) boot(plugins []Plugin) error {
 		}
 	}
 	a.server = a.newServer()
+	if a.cfg.MetricsAddr != "" && !a.cfg.DisableMetrics {
+		a.ops.metricsServer = a.newMetricsServer()
+	}
 	return nil
 }
 
@@ -251,12 +270,24 @@ func (a *App) Serve(ln net.Listener) error {
 // OpenConnections is the number of connections the server holds open now.
 func (a *App) OpenConnections() int { return int(a.server.GetOpenConnectionsCount()) }
 
-// ListenAndServe listens on Config.Addr and serves until Shutdown. It returns once the
-// listener is closed; call Close after it to finish.
+// ListenAndServe listens on Config.Addr (and Config.MetricsAddr when set) and serves
+// until Shutdown. It returns once the listener is closed; call Close after it to finish.
 func (a *App) ListenAndServe() error {
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("core: listen on %s: %w", a.cfg.Addr, err)
+	}
+	if a.cfg.MetricsAddr != "" && !a.cfg.DisableMetrics {
+		mln, err := net.Listen("tcp", a.cfg.MetricsAddr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("core: listen on %s: %w", a.cfg.MetricsAddr, err)
+		}
+		go func() {
+			if err := a.ServeMetrics(mln); err != nil {
+				a.log.Error("metrics listener failed", "err", err)
+			}
+		}()
 	}
 	return a.Serve(ln)
 }
@@ -265,6 +296,11 @@ func (a *App) ListenAndServe() error {
 func (a *App) Shutdown(ctx context.Context) error {
 	if err := a.server.ShutdownWithContext(ctx); err != nil {
 		return fmt.Errorf("core: shutdown http: %w", err)
+	}
+	if a.ops.metricsServer != nil {
+		if err := a.ops.metricsServer.ShutdownWithContext(ctx); err != nil {
+			return fmt.Errorf("core: shutdown metrics listener: %w", err)
+		}
 	}
 	return nil
 }
@@ -275,6 +311,7 @@ func (a *App) Close(ctx context.Context) error {
 	a.closeOnce.Do(func() {
 		a.cancel()
 		errs := []error{a.closePlugins(ctx)}
+		a.ops.backups.Wait() // a.cancel has ended them
 		if err := a.lua.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("core: close lua: %w", err))
 		}

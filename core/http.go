@@ -45,7 +45,7 @@ func (a *App) newRouter() *router.Router {
 func (a *App) newServer() *fasthttp.Server {
 	a.httpLog = newHTTPLogger(a.log, time.Now)
 	return &fasthttp.Server{
-		Handler:               a.router.Handler,
+		Handler:               a.handle,
 		Name:                  "actionflow",
 		NoDefaultServerHeader: true,
 		MaxRequestBodySize:    a.cfg.MaxBodyBytes,
@@ -74,15 +74,16 @@ func (a *App) newServer() *fasthttp.Server {
 }
 
 // Handler is the HTTP handler of the app (for tests and embedding).
-func (a *App) Handler() fasthttp.RequestHandler { return a.router.Handler }
+func (a *App) Handler() fasthttp.RequestHandler { return a.handle }
 
 // serveAPI serves /api/<resource>:<action>.
 func (a *App) serveAPI(ctx *fasthttp.RequestCtx) {
-	reqID := string(ctx.Request.Header.Peek("X-Request-Id"))
-	if reqID == "" || len(reqID) > 64 {
-		reqID = fmt.Sprintf("r%d", a.reqSeq.Add(1))
+	ri := requestInfoOf(ctx)
+	if ri == nil { // served by the router alone (Host.Route handlers' tests)
+		ri = &requestInfo{id: a.requestID(ctx)}
+		ctx.Response.Header.Set("X-Request-Id", ri.id)
 	}
-	ctx.Response.Header.Set("X-Request-Id", reqID)
+	reqID := ri.id
 	ac, err := a.prepare(ctx, reqID)
 	if err == nil && clientGone(ctx.Conn()) {
 		// The client left while the request waited (for a worker, in the accept queue):
@@ -125,9 +126,13 @@ func (a *App) prepare(ctx *fasthttp.RequestCtx, reqID string) (*preparedAction, 
 	segs := strings.Split(resPath, "/")
 
 	public := ok && resPath == "auth" && actionName == "signIn"
+	ri := requestInfoOf(ctx)
 	if !public {
 		if err := a.authenticate(ctx, ac); err != nil {
 			return nil, err
+		}
+		if ri != nil {
+			ri.userID = ac.UserID
 		}
 	}
 	if !ok || actionName == "" || resPath == "" {
@@ -138,6 +143,9 @@ func (a *App) prepare(ctx *fasthttp.RequestCtx, reqID string) (*preparedAction, 
 		return nil, err
 	}
 	pa.action = act
+	if ri != nil {
+		ri.action = actionLabel(ac)
+	}
 	if err := checkMethod(ac, act); err != nil {
 		return nil, err
 	}
@@ -320,6 +328,15 @@ func writeResult(ctx *fasthttp.RequestCtx, r *Result) {
 	status := r.Status
 	if status == 0 {
 		status = http.StatusOK
+	}
+	if r.Body != nil {
+		for _, h := range r.Header {
+			ctx.Response.Header.Set(h[0], h[1])
+		}
+		ctx.SetStatusCode(status)
+		ctx.SetContentType(r.ContentType)
+		ctx.SetBodyStream(r.Body, -1)
+		return
 	}
 	b, err := marshalEnvelope(r)
 	if err != nil {

@@ -148,7 +148,7 @@ func TestHooks(t *testing.T) {
 		}}); err != nil {
 			return err
 		}
-		h.Route("GET", "/healthz", func(ctx *fasthttp.RequestCtx) {
+		h.Route("GET", "/plugin-status", func(ctx *fasthttp.RequestCtx) {
 			ctx.SetContentType("application/json")
 			ctx.SetBodyString(`{"ok":true}`)
 		})
@@ -223,7 +223,7 @@ func TestHooks(t *testing.T) {
 		}
 	})
 	t.Run("plugin route", func(t *testing.T) {
-		r := s.Get("/healthz", "").Must(t, 200)
+		r := s.Get("/plugin-status", "").Must(t, 200)
 		if r.Body["ok"] != true {
 			t.Fatal(r.Raw)
 		}

@@ -18,6 +18,7 @@ func (a *App) registerBuiltins() {
 	must(a.addActions("collections", a.collectionsResource()))
 	must(a.addActions("collections.fields", a.fieldsResource()))
 	must(a.addActions(UsersCollection, a.usersResource()))
+	must(a.addActions("app", a.backupResource()))
 	for name, act := range a.recordActions() {
 		must(a.addCollectionAction(name, act))
 	}

@@ -405,6 +405,16 @@ func ctxError(ctx context.Context) error {
 
 // Close cancels runs in flight, waits for them to end and closes every state.
 // Runs started after Close fail with ErrClosed.
+// StatesInUse is how many Lua states are running a script now (foreground and
+// background), for the actionflow_lua_states_in_use gauge.
+func (e *Engine) StatesInUse() int {
+	n := e.pool.inUse()
+	if e.bgPool != nil {
+		n += len(e.workers) - len(e.bgPool)
+	}
+	return n
+}
+
 func (e *Engine) Close() error {
 	if !e.closed.CompareAndSwap(false, true) {
 		return nil

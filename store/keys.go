@@ -153,3 +153,6 @@ func join(parts ...string) []byte {
 	}
 	return b
 }
+
+// ReadinessKey is the key the readiness check (GET /readyz) writes and reads back.
+func ReadinessKey() []byte { return []byte("m/ready") }

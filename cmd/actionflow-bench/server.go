@@ -73,6 +73,9 @@ func serveChild(getenv func(string) string, stdout, stderr io.Writer) int {
 		Logger:       log,
 		// Every load connection comes from loopback: no per-address limit.
 		MaxConnsPerIP: -1,
+		// ACTIONFLOW_METRICS=false measures the server without its metrics, as
+		// `actionflow serve --metrics=false` runs (README, Operating).
+		DisableMetrics: getenv("ACTIONFLOW_METRICS") == "false",
 	}
 	if v := getenv(envValueThresh); v != "" {
 		n, err := strconv.Atoi(v)

@@ -6,6 +6,7 @@
 //	actionflow lua run FILE       run a workflow script in the sandbox
 //	actionflow lua check FILE     compile a workflow script
 //	actionflow workflows apply    create or update workflows kept as files on a server
+//	actionflow restore --data DIR FILE   restore a backup (GET /api/app:backup)
 //	actionflow version            the build's version
 package main
 

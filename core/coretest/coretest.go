@@ -237,3 +237,24 @@ func ServeTCP(t testing.TB, app *core.App) string {
 	})
 	return "http://" + ln.Addr().String()
 }
+
+// Raw sends a request without a body and returns the response as it is, for answers that
+// are not JSON (/metrics, a backup).
+func (s *Server) Raw(method, path string, headers ...string) (status int, header http.Header, body []byte) {
+	s.t.Helper()
+	req := fasthttp.AcquireRequest()
+	res := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(res)
+	req.SetRequestURI("http://actionflow" + path)
+	req.Header.SetMethod(method)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	if err := s.Client.DoTimeout(req, res, 30*time.Second); err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	header = http.Header{}
+	res.Header.VisitAll(func(k, v []byte) { header.Add(string(k), string(v)) })
+	return res.StatusCode(), header, append([]byte(nil), res.Body()...)
+}

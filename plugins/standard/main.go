@@ -15,6 +15,7 @@ import (
 	"github.com/actionflow/actionflow/plugins/standard/offline"
 	"github.com/actionflow/actionflow/plugins/workflow"
 	"github.com/actionflow/actionflow/runtime/lib"
+	"github.com/actionflow/actionflow/store"
 )
 
 const usage = `actionflow — a data API whose user actions trigger Lua workflows.
@@ -25,6 +26,8 @@ Usage:
   actionflow lua check FILE            compile a workflow script
   actionflow test DIR                  run the golden tests (FILE.test.json) of the workflow files under DIR
   actionflow workflows apply FILE...   create or update workflows kept as files on a server
+  actionflow restore --data DIR FILE   restore a backup (GET /api/app:backup; FILE - is stdin)
+                                       into an empty data directory
   actionflow version                   the build's version (also --version)
   actionflow help                      this text
 `
@@ -56,6 +59,8 @@ func Run(args []string, stdout, stderr io.Writer, extra ...core.Plugin) int {
 		return offline.LuaCommand(args[1:], stdout, stderr, offlinePlugins(extra))
 	case "test":
 		return offline.TestCommand(args[1:], stdout, stderr, offlinePlugins(extra))
+	case "restore":
+		return restoreCommand(args[1:], stdout, stderr)
 	case "workflows":
 		return workflowsCommand(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
@@ -153,6 +158,12 @@ func serveCommand(args []string, stdout, stderr io.Writer, extra []core.Plugin) 
 	fs.IntVar(&wcfg.Workers, "workers", e.Int("workers", "ACTIONFLOW_WORKERS", 0), "async workflow workers, each with a Lua state of its own; 0: one per CPU (env ACTIONFLOW_WORKERS)")
 	fs.IntVar(&wcfg.MaxExecutions, "max-executions", e.Int("max-executions", "ACTIONFLOW_MAX_EXECUTIONS", 100000), "execution history kept; the oldest finished ones beyond it are deleted (env ACTIONFLOW_MAX_EXECUTIONS)")
 	logLevel := fs.String("log-level", env("ACTIONFLOW_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ACTIONFLOW_LOG_LEVEL)")
+	logFormat := fs.String("log-format", env("ACTIONFLOW_LOG_FORMAT", "text"), "log format: text or json (env ACTIONFLOW_LOG_FORMAT)")
+	accessLog := fs.Bool("access-log", e.Bool("access-log", "ACTIONFLOW_ACCESS_LOG", true), "log one info line per request: method, path, status, duration, request id, user id (env ACTIONFLOW_ACCESS_LOG)")
+	metricsOn := fs.Bool("metrics", e.Bool("metrics", "ACTIONFLOW_METRICS", true), "serve Prometheus metrics at /metrics, without a token (env ACTIONFLOW_METRICS)")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("ACTIONFLOW_METRICS_ADDR", ""), "serve /metrics on this address instead of --addr, e.g. 127.0.0.1:9464 (env ACTIONFLOW_METRICS_ADDR)")
+	var corsOrigins stringList
+	fs.Var(&corsOrigins, "cors-origins", "browser origins allowed to call the API, exact (https://app.example.com) or * (any, never with credentials); repeatable or comma-separated; none by default (env ACTIONFLOW_CORS_ORIGINS)")
 	memLimit := fs.Int64("memory-limit", int64(e.Int("memory-limit", "ACTIONFLOW_MEMORY_LIMIT", MemoryLimit)),
 		"soft limit of the Go heap in bytes, above which the GC works harder (debug.SetMemoryLimit); 0: none; GOMEMLIMIT, when set, wins (env ACTIONFLOW_MEMORY_LIMIT)")
 	fs.Usage = func() {} // --help prints serveUsage once, on stdout
@@ -195,7 +206,20 @@ func serveCommand(args []string, stdout, stderr io.Writer, extra []core.Plugin) 
 		fmt.Fprintf(stderr, "actionflow serve: bad %s %q: want debug, info, warn or error\n", src, *logLevel)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if len(corsOrigins) == 0 {
+		corsOrigins = splitList(os.Getenv("ACTIONFLOW_CORS_ORIGINS"))
+	}
+	cfg.CORSOrigins, cfg.DisableAccessLog, cfg.DisableMetrics = corsOrigins, !*accessLog, !*metricsOn
+	var log *slog.Logger
+	switch *logFormat {
+	case "text":
+		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	case "json":
+		log = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	default:
+		fmt.Fprintf(stderr, "actionflow serve: bad --log-format %q: want text or json\n", *logFormat)
+		return 2
+	}
 	cfg.Logger = log
 	if *memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(*memLimit)
@@ -247,4 +271,37 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+// restoreCommand is `actionflow restore --data DIR FILE`: store.Restore.
+func restoreCommand(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("data", env("ACTIONFLOW_DATA", "./data"), "data directory to restore into; must be empty or not exist (env ACTIONFLOW_DATA)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: actionflow restore --data DIR FILE   (FILE: a backup from GET /api/app:backup, or - for stdin)")
+		return 2
+	}
+	in := io.Reader(os.Stdin)
+	if name := fs.Arg(0); name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "actionflow restore: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		in = f
+	}
+	if err := store.Restore(*dir, in); err != nil {
+		fmt.Fprintf(stderr, "actionflow restore: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "restored into %s\n", *dir)
+	return 0
 }

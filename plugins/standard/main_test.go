@@ -27,6 +27,9 @@ func TestServeHelpAndBadFlags(t *testing.T) {
 		{"serve help", []string{"serve", "--help"}, 0, "-root-password"},
 		{"bad flag", []string{"serve", "--nope"}, 2, "nope"},
 		{"bad log level", []string{"serve", "--log-level", "loud"}, 2, "log-level"},
+		{"bad log format", []string{"serve", "--log-format", "xml"}, 2, `bad --log-format "xml"`},
+		{"serve help lists the operations flags", []string{"serve", "--help"}, 0, "-cors-origins"},
+		{"help lists restore", []string{"help"}, 0, "actionflow restore --data DIR FILE"},
 		{"value threshold out of range", []string{"serve", "--value-threshold", "300000"}, 1, "value threshold 300000 out of range"},
 	}
 	for _, tc := range tests {

@@ -120,9 +120,31 @@ func (d *dispatcher) queueLocked(id uint64) {
 	d.queued++
 }
 
+// depth is how many executions wait for a worker.
+func (d *dispatcher) depth() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.queued
+}
+
+// ready is the readiness check of the dispatcher: started and not stopped.
+func (d *dispatcher) ready(context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch {
+	case d.cancel == nil:
+		return errors.New("not started")
+	case d.stopped || d.ctx.Err() != nil:
+		return errors.New("stopped")
+	}
+	return nil
+}
+
 // start queues what the store holds and starts the workers and the sweeper.
 func (d *dispatcher) start(parent context.Context) error {
+	d.mu.Lock()
 	d.ctx, d.cancel = context.WithCancel(context.WithoutCancel(parent))
+	d.mu.Unlock()
 	if err := d.sweep(); err != nil {
 		return err
 	}
@@ -247,7 +269,7 @@ func (d *dispatcher) work() {
 			return
 		}
 		if err := d.e.process(d.ctx, id); err != nil {
-			d.e.log.Error("run execution", "execution", id, "err", err)
+			d.e.log.Error("run execution", "execution", id, "key", key, "err", err)
 		}
 		d.e.pruneSoon()
 		d.done(id, key)
@@ -313,7 +335,9 @@ func (e *Engine) process(parent context.Context, id uint64) error {
 	if e.pause != nil {
 		e.pause(pauseRead, id)
 	}
-	exec.StartedAt = now()
+	started := time.Now()
+	exec.StartedAt = core.FormatTime(started)
+	e.metrics.observeDelay(exec, started)
 	mark := e.markStartedLater(exec, queued)
 	// A cancel that came since the read has cancelled ctx: the script stops before its
 	// first instruction.
@@ -330,6 +354,8 @@ func (e *Engine) process(parent context.Context, id uint64) error {
 	// The outcome commits without waiting for durable mode's fsync (the next one covers
 	// it, before any later commit), so a worker goes on to the next execution at once: a
 	// crash before that fsync runs this execution again, as it would a running one.
+	// Logged before the outcome commits, so whoever sees the final status can find its line.
+	e.logFailed(wf, exec)
 	return e.app.UpdateLazy(context.WithoutCancel(ctx), func(tx *core.Tx) error {
 		if err := e.disp.remove(tx, id); err != nil {
 			return err
@@ -386,7 +412,7 @@ func (e *Engine) markStartedLater(exec *Execution, queued core.Record) *startMar
 			return err
 		})
 		if err != nil {
-			e.log.Warn("mark execution started", "execution", marked.ID, "err", err)
+			e.log.Warn("mark execution started", "execution", marked.ID, "key", marked.Key, "err", err)
 		}
 	})
 	return m

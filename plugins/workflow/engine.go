@@ -92,6 +92,7 @@ type Engine struct {
 
 	running sync.Map // execution id → *runState, while it runs
 	disp    *dispatcher
+	metrics *engineMetrics
 	// gonePrefix starts the keys of destroyed workflow versions whose executions are still
 	// to be removed (goneKey).
 	gonePrefix []byte
@@ -160,6 +161,8 @@ func (e *Engine) Init(h *core.Host) error {
 	}
 	_, prefix := h.Store()
 	e.disp = newDispatcher(e, e.cfg.Workers, prefix)
+	e.metrics = newEngineMetrics(h, e.disp)
+	h.Ready("dispatcher", e.disp.ready)
 	e.gonePrefix = append(append([]byte(nil), prefix...), "gone/"...)
 	return nil
 }

@@ -138,6 +138,8 @@ type runOptions struct {
 
 // runScript executes the workflow's script for exec and fills in its outcome fields.
 func (e *Engine) runScript(ctx context.Context, wf *Workflow, exec *Execution, o runOptions) Outcome {
+	start := time.Now()
+	defer func() { e.metrics.observeRun(wf, exec, time.Since(start)) }()
 	if exec.StartedAt == "" { // the async worker sets it before its start mark
 		exec.StartedAt = now()
 	}
