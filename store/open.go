@@ -10,7 +10,11 @@ import (
 // postgres:// or postgresql:// for PostgreSQL (o.Logger and o.Retries apply).
 func Open(url string, o Options) (Store, error) {
 	if url == "" {
-		return OpenBadger(o)
+		b, err := OpenBadger(o)
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
 	}
 	scheme, _, ok := strings.Cut(url, "://")
 	if !ok {
@@ -18,7 +22,11 @@ func Open(url string, o Options) (Store, error) {
 	}
 	switch strings.ToLower(scheme) {
 	case "postgres", "postgresql":
-		return OpenPostgres(url, PostgresOptions{Logger: o.Logger, Retries: o.Retries})
+		p, err := OpenPostgres(url, PostgresOptions{Logger: o.Logger, Retries: o.Retries})
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
 	}
 	return nil, fmt.Errorf("store: unknown store scheme %q (want postgres://, or none for badger)", scheme)
 }

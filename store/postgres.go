@@ -43,7 +43,12 @@ type PostgresOptions struct {
 // pgTxn.checkSize), TTLs use the database's clock, and NextID leases ranges of IDs as
 // badger's sequences do (gaps after a restart, never repeats).
 type Postgres struct {
-	pool    *pgxpool.Pool
+	// Three pools, so that a store call made inside a transaction's function (NextID in
+	// an Update, a View in an Update: the Lua db module) never waits for a connection
+	// that only the transactions waiting for it could give back.
+	pool    *pgxpool.Pool // Update
+	views   *pgxpool.Pool // View
+	seqs    *pgxpool.Pool // NextID's leases
 	retries int
 	log     *slog.Logger
 
@@ -53,7 +58,7 @@ type Postgres struct {
 
 	mu     sync.Mutex
 	closed bool
-	seqs   map[string]*pgSeq
+	leases map[string]*pgSeq
 }
 
 type pgSeq struct{ next, end uint64 } // IDs next..end-1 are leased and unused
@@ -84,8 +89,8 @@ CREATE TABLE IF NOT EXISTS actionflow_seq (
 const visible = `(expires_at IS NULL OR expires_at > statement_timestamp())`
 
 // OpenPostgres connects to the database at url (postgres://user:password@host:port/db?...)
-// and creates the tables when missing. Without pool_max_conns in the URL the pool holds up
-// to 32 connections.
+// and creates the tables when missing. Updates use up to 32 connections (pool_max_conns
+// in the URL sets another number), views up to half as many, sequences 2.
 func OpenPostgres(url string, o PostgresOptions) (*Postgres, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -95,21 +100,32 @@ func OpenPostgres(url string, o PostgresOptions) (*Postgres, error) {
 		cfg.MaxConns = 32
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		cancel()
-		return nil, fmt.Errorf("store: postgres: %w", err)
-	}
-	if err := createSchema(ctx, pool); err != nil {
-		pool.Close()
+	var pools []*pgxpool.Pool
+	fail := func(err error) (*Postgres, error) {
+		for _, p := range pools {
+			p.Close()
+		}
 		cancel()
 		return nil, err
+	}
+	for _, conns := range []int32{cfg.MaxConns, max(cfg.MaxConns/2, 2), 2} {
+		c := cfg.Copy()
+		c.MaxConns = conns
+		pool, err := pgxpool.NewWithConfig(ctx, c)
+		if err != nil {
+			return fail(fmt.Errorf("store: postgres: %w", err))
+		}
+		pools = append(pools, pool)
+	}
+	if err := createSchema(ctx, pools[0]); err != nil {
+		return fail(err)
 	}
 	r := o.Retries
 	if r <= 0 {
 		r = 32
 	}
-	p := &Postgres{pool: pool, retries: r, log: o.Logger, ctx: ctx, cancel: cancel, seqs: map[string]*pgSeq{}}
+	p := &Postgres{pool: pools[0], views: pools[1], seqs: pools[2], retries: r, log: o.Logger, ctx: ctx, cancel: cancel,
+		leases: map[string]*pgSeq{}}
 	if o.CleanupInterval >= 0 {
 		every := o.CleanupInterval
 		if every == 0 {
@@ -173,7 +189,7 @@ func (p *Postgres) cleanExpired(every time.Duration) {
 
 // DeleteExpired deletes the rows whose TTL has passed (reads never see them anyway).
 func (p *Postgres) DeleteExpired(ctx context.Context) error {
-	if _, err := p.pool.Exec(ctx, `DELETE FROM actionflow_kv WHERE expires_at <= statement_timestamp()`); err != nil {
+	if _, err := p.seqs.Exec(ctx, `DELETE FROM actionflow_kv WHERE expires_at <= statement_timestamp()`); err != nil {
 		return fmt.Errorf("store: postgres: delete expired: %w", err)
 	}
 	return nil
@@ -191,7 +207,7 @@ func (p *Postgres) View(fn func(Txn) error) error {
 	if p.isClosed() {
 		return ErrClosed
 	}
-	tx, err := p.pool.BeginTx(p.ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := p.views.BeginTx(p.ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return p.mapErr(err)
 	}
@@ -278,16 +294,16 @@ func (p *Postgres) NextID(name string) (uint64, error) {
 	if p.closed {
 		return 0, ErrClosed
 	}
-	s := p.seqs[name]
+	s := p.leases[name]
 	if s == nil || s.next >= s.end {
 		var end int64
-		err := p.pool.QueryRow(p.ctx, `INSERT INTO actionflow_seq AS s (name, next) VALUES ($1, $2)
+		err := p.seqs.QueryRow(p.ctx, `INSERT INTO actionflow_seq AS s (name, next) VALUES ($1, $2)
 			ON CONFLICT (name) DO UPDATE SET next = s.next + $2 RETURNING next`, name, int64(sequenceLease)).Scan(&end)
 		if err != nil {
 			return 0, fmt.Errorf("store: sequence %q: %w", name, p.mapErr(err))
 		}
 		s = &pgSeq{next: uint64(end) - sequenceLease + 1, end: uint64(end) + 1}
-		p.seqs[name] = s
+		p.leases[name] = s
 	}
 	id := s.next
 	s.next++
@@ -303,13 +319,15 @@ func (p *Postgres) Close() error {
 		return nil
 	}
 	p.closed = true
-	p.seqs = nil
+	p.leases = nil
 	p.mu.Unlock()
 	p.cancel()
 	if p.cleanDone != nil {
 		<-p.cleanDone
 	}
 	p.pool.Close()
+	p.views.Close()
+	p.seqs.Close()
 	return nil
 }
 

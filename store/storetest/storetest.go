@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"queue claims each item once", testQueue},
 		{"ttl", testTTL},
 		{"sequences", testSequences},
+		{"store calls inside transactions", testNested},
 		{"size limit", testSizeLimit},
 	}
 	for _, tc := range tests {
@@ -737,4 +738,44 @@ func testSizeLimit(t *testing.T, s store.Store) {
 			}
 		})
 	}
+}
+
+// testNested: NextID and View called from inside many concurrent Updates (core takes record
+// IDs in its transactions, the Lua db module reads in a View during a pre-action
+// transaction) must not wait forever for a connection the Updates hold.
+func testNested(t *testing.T, s store.Store) {
+	const goroutines, each = 80, 3
+	var wg sync.WaitGroup
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				err := s.Update(func(tx store.Txn) error {
+					id, err := s.NextID(fmt.Sprintf("nested%d", i))
+					if err != nil {
+						return err
+					}
+					if err := s.View(func(v store.Txn) error {
+						_, err := v.Has([]byte("n/0"))
+						return err
+					}); err != nil {
+						return err
+					}
+					return tx.Set(fmt.Appendf(nil, "n/%d/%d", i, id), nil)
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	_ = s.View(func(tx store.Txn) error {
+		if n, _ := tx.Count([]byte("n/")); n != goroutines*each {
+			t.Errorf("%d keys written, want %d", n, goroutines*each)
+		}
+		return nil
+	})
 }
