@@ -25,6 +25,11 @@ import (
 type Config struct {
 	// Addr is the listen address (default 127.0.0.1:13000).
 	Addr string
+	// Store is the store's URL: empty for the embedded badger store in DataDir, or
+	// postgres://user:password@host:port/db?sslmode=disable for PostgreSQL 15 or later
+	// (DataDir, InMemory, SyncWrites and ValueThreshold are then unused). Ignored with
+	// WithStore.
+	Store string
 	// DataDir is the badger directory (default ./data); ignored with InMemory or WithStore.
 	DataDir string
 	// InMemory keeps data in memory only (tests).
@@ -184,7 +189,7 @@ func New(cfg Config, opts ...Option) (*App, error) {
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.store = o.store
 	if a.store == nil {
-		s, err := store.OpenBadger(store.Options{Dir: cfg.DataDir, InMemory: cfg.InMemory, SyncWrites: cfg.SyncWrites,
+		s, err := store.Open(cfg.Store, store.Options{Dir: cfg.DataDir, InMemory: cfg.InMemory, SyncWrites: cfg.SyncWrites,
 			ValueThreshold: cfg.ValueThreshold, Logger: cfg.Logger})
 		if err != nil {
 			return nil, fmt.Errorf("core: %w", err)

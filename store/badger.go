@@ -59,6 +59,10 @@ type Badger struct {
 	seqs map[string]*badger.Sequence
 }
 
+// memTableSize is the size of one of badger's memtables; a transaction holds at most
+// 15 % of it (see OpenBadger).
+const memTableSize = 2 << 20
+
 // sequenceBandwidth is how many IDs a sequence leases from disk at once.
 const sequenceBandwidth = 1000
 
@@ -93,7 +97,7 @@ func OpenBadger(o Options) (*Badger, error) {
 		// Durability comes from the group commit below, not from badger's per-write sync,
 		// which fsyncs once per transaction.
 		WithSyncWrites(false).
-		WithMemTableSize(2 << 20).
+		WithMemTableSize(memTableSize).
 		WithNumMemtables(2).
 		WithBaseTableSize(512 << 10).
 		WithValueThreshold(int64(threshold)).

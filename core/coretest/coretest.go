@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/store/storetest"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 )
@@ -30,9 +32,23 @@ type Server struct {
 	Root   string // root's token
 }
 
+// StoreEnv selects the store of test servers: unset, in-memory badger; "postgres", a fresh
+// schema on the PostgreSQL server of ACTIONFLOW_TEST_POSTGRES (see storetest.Postgres).
+const StoreEnv = "ACTIONFLOW_TEST_STORE"
+
+// New serves an App built from cfg (in memory, with RootPassword and a cheap bcrypt cost)
+// and signs root in. With ACTIONFLOW_TEST_STORE=postgres the App's store is a fresh
+// PostgreSQL schema.
 func New(t testing.TB, cfg core.Config, opts ...core.Option) *Server {
 	t.Helper()
 	cfg.InMemory = true
+	switch v := os.Getenv(StoreEnv); v {
+	case "", "badger":
+	case "postgres":
+		cfg.Store = storetest.Postgres(t)
+	default:
+		t.Fatalf("coretest: %s=%q: want postgres or nothing", StoreEnv, v)
+	}
 	cfg.BcryptCost = 4
 	cfg.RootPassword = RootPassword
 	app, err := core.New(cfg, opts...)

@@ -138,6 +138,7 @@ func serveCommand(args []string, stdout, stderr io.Writer, extra []core.Plugin) 
 	var e envDefaults
 	fs.StringVar(&cfg.Addr, "addr", env("ACTIONFLOW_ADDR", "127.0.0.1:13000"), "listen address (env ACTIONFLOW_ADDR)")
 	fs.StringVar(&cfg.DataDir, "data", env("ACTIONFLOW_DATA", "./data"), "data directory (env ACTIONFLOW_DATA)")
+	fs.StringVar(&cfg.Store, "store", env("ACTIONFLOW_STORE", ""), "store URL: empty for the embedded store in --data, or postgres://user:password@host:port/db?sslmode=disable for PostgreSQL 15+ (env ACTIONFLOW_STORE)")
 	fs.StringVar(&cfg.RootEmail, "root-email", env("ACTIONFLOW_ROOT_EMAIL", "root@actionflow.local"), "root user's email, used on first start (env ACTIONFLOW_ROOT_EMAIL)")
 	fs.StringVar(&cfg.RootPassword, "root-password", env("ACTIONFLOW_ROOT_PASSWORD", ""), "root user's password on first start; empty: generate and print one (env ACTIONFLOW_ROOT_PASSWORD)")
 	fs.BoolVar(&cfg.SyncWrites, "durable", e.Bool("durable", "ACTIONFLOW_DURABLE", false), "fsync every commit before answering (env ACTIONFLOW_DURABLE)")
