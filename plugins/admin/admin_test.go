@@ -28,7 +28,6 @@ func get(t *testing.T, s *coretest.Server, method, path string) (int, string, *f
 	return res.StatusCode(), string(res.Body()), hdr
 }
 
-
 func TestConsoleFiles(t *testing.T) {
 	s := coretest.New(t, core.Config{}, core.WithPlugins(admin.New()))
 	tests := []struct {
