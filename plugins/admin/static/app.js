@@ -561,7 +561,8 @@ async function executionsPage(q) {
   const g = gen;
   async function load() {
     const r = await api('executions:list', {
-      query: { filter, sort: '-id', page, pageSize: 50, fields: 'id,workflowId,key,status,manually,createdAt,startedAt,finishedAt,attempt' },
+      // no `fields`: executions gain fields (attempt, waiting) as the engine grows
+      query: { filter, sort: '-id', page, pageSize: 50 },
     });
     if (g !== gen) return;
     results.replaceChildren(
