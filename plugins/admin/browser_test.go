@@ -353,4 +353,3 @@ func TestBrowserConsole(t *testing.T) {
 		}
 	}
 }
-
