@@ -255,6 +255,7 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.Click("#enable", chromedp.ByQuery),
 		chromedp.WaitVisible("#disable", chromedp.ByQuery),
 		chromedp.WaitVisible(`//h1/small[contains(., "enabled")]`),
+		chromedp.Evaluate(`window.scrollTo(0, 0)`, nil),
 		shot("workflow"),
 	)
 
