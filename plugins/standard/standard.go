@@ -20,6 +20,7 @@ import (
 
 	"github.com/actionflow/actionflow/core"
 	"github.com/actionflow/actionflow/plugins/actiontrigger"
+	"github.com/actionflow/actionflow/plugins/admin"
 	"github.com/actionflow/actionflow/plugins/collectiontrigger"
 	"github.com/actionflow/actionflow/plugins/customaction"
 	"github.com/actionflow/actionflow/plugins/interceptor"
@@ -37,10 +38,10 @@ import (
 const MemoryLimit = 100 << 20
 
 // Plugins returns the workflow engine and every trigger plugin: pre-action interception,
-// post-action, collection events and custom actions.
+// post-action, collection events and custom actions; and the admin console at /admin/.
 func Plugins(cfg workflow.Config) []core.Plugin {
 	wf := workflow.New(cfg)
-	return []core.Plugin{wf, interceptor.New(wf), actiontrigger.New(wf), collectiontrigger.New(wf), customaction.New(wf)}
+	return []core.Plugin{wf, interceptor.New(wf), actiontrigger.New(wf), collectiontrigger.New(wf), customaction.New(wf), admin.New()}
 }
 
 // Serve runs serve (which blocks while it serves) until it returns or the process gets
