@@ -36,6 +36,9 @@ type Server struct {
 // schema on the PostgreSQL server of ACTIONFLOW_TEST_POSTGRES (see storetest.Postgres).
 const StoreEnv = "ACTIONFLOW_TEST_STORE"
 
+// OnPostgres reports whether New builds its apps on PostgreSQL (ACTIONFLOW_TEST_STORE).
+func OnPostgres() bool { return os.Getenv(StoreEnv) == "postgres" }
+
 // New serves an App built from cfg (in memory, with RootPassword and a cheap bcrypt cost)
 // and signs root in. With ACTIONFLOW_TEST_STORE=postgres the App's store is a fresh
 // PostgreSQL schema.
