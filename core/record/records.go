@@ -1,3 +1,9 @@
+// Package record is actionflow's record layer: validated reads and writes of records and
+// their indexes (Data), the schema types they follow (Schema, Collection, Field), the
+// transaction they run in (Tx), record values, lists, presentation, the record JSON decoder
+// and encoder, and the record errors, which carry no HTTP status. core builds the App on it
+// and keeps aliases of its names (core.Data, core.Tx, ...); it imports core/query,
+// core/value and store, never core.
 package record
 
 import (
