@@ -57,7 +57,7 @@ func (a *App) checkPath(ac *ActionContext, c *Collection, path, param string, va
 		if !ok {
 			return nil
 		}
-		if f.hiddenOnOutput() {
+		if f.HiddenOnOutput() {
 			verb := map[string]string{"filter": "filtered on", "sort": "sorted on"}[param]
 			if verb == "" {
 				verb = "read"
@@ -129,7 +129,7 @@ func (a *App) checkOwners(ac *ActionContext) error {
 }
 
 func (a *App) checkOwner(tx *Tx, ac *ActionContext, c *Collection, id uint64, action string) error {
-	rec, err := a.data.load(tx, c, id)
+	rec, err := a.data.Get(tx, c, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}

@@ -28,11 +28,11 @@ func TestMemberMigration(t *testing.T) {
 			roles, _ := a.schema.get(RolesCollection)
 			// Make the record what an earlier version wrote: allowAll true.
 			err = a.Update(context.Background(), func(tx *Tx) error {
-				ids, err := a.data.indexIDs(tx, roles, "name", []any{RoleMember}, 1)
+				ids, err := a.data.IndexIDs(tx, roles, "name", []any{RoleMember}, 1)
 				if err != nil {
 					return err
 				}
-				rec, err := a.data.load(tx, roles, ids[0])
+				rec, err := a.data.Get(tx, roles, ids[0])
 				if err != nil {
 					return err
 				}
@@ -41,7 +41,7 @@ func TestMemberMigration(t *testing.T) {
 				if tc.editedBy != nil {
 					rec["updatedAt"] = "2030-01-01T00:00:00.000Z"
 				}
-				return a.data.put(tx, roles, ids[0], rec)
+				return a.data.PutRaw(tx, roles, ids[0], rec)
 			})
 			if err != nil {
 				t.Fatal(err)

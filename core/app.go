@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/actionflow/actionflow/core/record"
 	"github.com/actionflow/actionflow/runtime"
 	"github.com/actionflow/actionflow/store"
 	"github.com/fasthttp/router"
@@ -200,7 +201,7 @@ func New(cfg Config, opts ...Option) (*App, error) {
 		_ = a.store.Close()
 		return nil, err
 	}
-	a.data = &Data{schema: &a.schema, store: a.store, hash: a.hashPassword, counts: newIndexCounts()}
+	a.data = record.New(a.store, a.schema.load, a.hashPassword)
 	lua, err := runtime.New(cfg.Lua, cfg.LuaModules...)
 	if err != nil {
 		_ = a.store.Close()

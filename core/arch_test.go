@@ -80,6 +80,9 @@ func TestImportsPointDown(t *testing.T) {
 			if to > from {
 				t.Errorf("%s (%s) imports %s: imports must point down (cmd, examples → plugins → core → runtime → store)", filepath.Base(path), rel, dep)
 			}
+			if msg, ok := coreImportAllowed(rel, dep); !ok {
+				t.Errorf("%s (%s) imports %s: %s", filepath.Base(path), rel, dep, msg)
+			}
 			// Tests of a plugin may assemble it with others, as an app would.
 			if from == 4 && to == 4 && !strings.HasSuffix(path, "_test.go") {
 				if msg, ok := pluginImportAllowed(rel, dep); !ok {
@@ -113,6 +116,62 @@ func pluginImportAllowed(from, to string) (string, bool) {
 		return "a plugin may import only plugins/workflow (plugins/standard assembles them)", false
 	}
 	return "", true
+}
+
+// coreBelow ranks the packages under core that core builds on: each may import only those
+// of a lower rank (core → core/record → core/query → core/value), never core itself.
+func coreBelow(pkg string) (int, bool) {
+	switch pkg {
+	case "core/record":
+		return 3, true
+	case "core/query":
+		return 2, true
+	case "core/value":
+		return 1, true
+	}
+	return 0, false
+}
+
+// coreImportAllowed is the rule inside core: the record layer and the leaf packages under it
+// never import core (or anything else under it but the packages below them).
+func coreImportAllowed(from, to string) (string, bool) {
+	mine, ok := coreBelow(from)
+	if !ok || from == to {
+		return "", true
+	}
+	if top, _, _ := strings.Cut(to, "/"); top != "core" {
+		return "", true
+	}
+	if theirs, ok := coreBelow(to); ok && theirs < mine {
+		return "", true
+	}
+	return "core/record, core/query and core/value import only the ones below them (core → core/record → core/query → core/value)", false
+}
+
+func TestCoreImports(t *testing.T) {
+	tests := []struct {
+		from, to string
+		ok       bool
+	}{
+		{"core", "core/record", true},
+		{"core/coretest", "core", true},
+		{"core/record", "core/value", true},
+		{"core/record", "core/query", true},
+		{"core/record", "store", true},
+		{"core/query", "core/value", true},
+		{"core/record", "core", false},
+		{"core/record", "core/coretest", false},
+		{"core/query", "core/record", false},
+		{"core/value", "core/query", false},
+		{"core/value", "core", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.from+"→"+tc.to, func(t *testing.T) {
+			if _, ok := coreImportAllowed(tc.from, tc.to); ok != tc.ok {
+				t.Fatalf("allowed = %v, want %v", ok, tc.ok)
+			}
+		})
+	}
 }
 
 func TestPluginImports(t *testing.T) {

@@ -87,11 +87,9 @@ func (a *App) bootstrapAuth() error {
 			return err
 		}
 	}
-	a.data.beforeWrite = map[string]func(*Tx, Record, Record) error{
-		UsersCollection: a.checkUser,
-		RolesCollection: checkRole,
-	}
-	a.data.listeners = append(a.data.listeners, func(tx *Tx, ev *RecordEvent) error {
+	a.data.BeforeWrite(UsersCollection, a.checkUser)
+	a.data.BeforeWrite(RolesCollection, checkRole)
+	a.data.Listen(func(tx *Tx, ev *RecordEvent) error {
 		switch ev.Collection.Name {
 		case RolesCollection:
 			if ev.Kind == EventDestroy && isBuiltinRole(ev.Record["name"]) {
@@ -112,7 +110,7 @@ func (a *App) bootstrapAuth() error {
 	a.dummy()
 	return a.Update(ctx, func(tx *Tx) error {
 		for _, r := range builtinRoles {
-			ids, err := a.data.indexIDs(tx, roles, "name", []any{r.Name}, 1)
+			ids, err := a.data.IndexIDs(tx, roles, "name", []any{r.Name}, 1)
 			if err != nil {
 				return err
 			}
@@ -153,7 +151,7 @@ func (a *App) bootstrapAuth() error {
 // allowAll as its default, the code-defined member permissions (memberPermissions): only
 // while nobody has written the record since it was made, so an edit by root is kept.
 func (a *App) migrateMember(tx *Tx, roles *Collection, id uint64) error {
-	rec, err := a.data.load(tx, roles, id)
+	rec, err := a.data.Get(tx, roles, id)
 	if err != nil {
 		return err
 	}
@@ -224,7 +222,7 @@ func (a *App) normalizeStoredEmails(ctx context.Context, users *Collection) erro
 	}
 	for _, id := range ids {
 		err := a.Update(ctx, func(tx *Tx) error {
-			prev, err := a.data.load(tx, users, id)
+			prev, err := a.data.Get(tx, users, id)
 			if err != nil {
 				return err
 			}
@@ -265,7 +263,7 @@ func (a *App) checkUserRoles(tx *Tx, rec, prev Record) error {
 			continue
 		}
 		seen[name] = true
-		ids, err := a.data.indexIDs(tx, roles, "name", []any{name}, 1)
+		ids, err := a.data.IndexIDs(tx, roles, "name", []any{name}, 1)
 		if err != nil {
 			return err
 		}
@@ -367,7 +365,7 @@ func (a *App) authenticate(ctx *fasthttp.RequestCtx, ac *ActionContext) error {
 		if err := json.Unmarshal(b, &s); err != nil || time.Now().After(s.ExpiresAt) {
 			return Unauthorized("invalid or expired token")
 		}
-		u, err := a.data.load(tx, users, s.UserID)
+		u, err := a.data.Get(tx, users, s.UserID)
 		if err != nil {
 			return Unauthorized("the token's user no longer exists")
 		}
@@ -715,12 +713,12 @@ func (a *App) findUser(tx *Tx, users *Collection, account string) (Record, error
 		}
 	}
 	for _, v := range values {
-		ids, err := a.data.indexIDs(tx, users, field, []any{v}, 1)
+		ids, err := a.data.IndexIDs(tx, users, field, []any{v}, 1)
 		if err != nil {
 			return nil, err
 		}
 		if len(ids) > 0 {
-			return a.data.load(tx, users, ids[0])
+			return a.data.Get(tx, users, ids[0])
 		}
 	}
 	return nil, nil
@@ -779,7 +777,7 @@ func (a *App) ChangePassword(ctx context.Context, userID uint64, oldPassword, ne
 	var u Record
 	err := a.View(ctx, func(tx *Tx) error {
 		var err error
-		u, err = a.data.load(tx, users, userID)
+		u, err = a.data.Get(tx, users, userID)
 		return err
 	})
 	if err != nil {
@@ -798,7 +796,7 @@ func (a *App) ChangePassword(ctx context.Context, userID uint64, oldPassword, ne
 	}
 	var rec Record
 	err = a.Update(ctx, func(tx *Tx) error {
-		prev, err := a.data.load(tx, users, userID)
+		prev, err := a.data.Get(tx, users, userID)
 		if err != nil {
 			return err
 		}

@@ -20,7 +20,7 @@ func (a *App) loadSchema() error {
 			if err := json.Unmarshal(v, &c); err != nil {
 				return fmt.Errorf("core: decode collection %s: %w", k, err)
 			}
-			c.index()
+			c.Reindex()
 			defs = append(defs, &c)
 			return nil
 		})
@@ -81,7 +81,7 @@ func storedCollection(tx *Tx, name string) (*Collection, error) {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("core: decode collection %s: %w", name, err)
 	}
-	c.index()
+	c.Reindex()
 	return &c, nil
 }
 
@@ -105,7 +105,7 @@ func (a *App) ensureCollection(def *Collection) error {
 			if _, ok := cur.Field(f.Name); ok {
 				continue
 			}
-			if err := cur.addField(f, fmt.Sprintf("fields[%d]", i)); err != nil {
+			if err := cur.AddField(f, fmt.Sprintf("fields[%d]", i)); err != nil {
 				return err
 			}
 			changed = true
@@ -244,8 +244,7 @@ func (a *App) editableCollection(ac *ActionContext) (*Collection, error) {
 // batches so that no transaction grows too big.
 func (a *App) purgeCollection(name string) {
 	prefixes := append([][]byte{store.RecordPrefix(name)}, store.CollectionIndexPrefixes(name)...)
-	a.data.counts.begin(name)
-	defer a.data.counts.end(name)
+	defer a.data.BeginIndexWrites(name)()
 	for _, p := range prefixes {
 		for {
 			var keys [][]byte
@@ -293,7 +292,7 @@ func (a *App) fieldsResource() map[string]Action {
 			if err := decodeInput(ac, &f); err != nil {
 				return err
 			}
-			if err := c.addField(&f, "body"); err != nil {
+			if err := c.AddField(&f, "body"); err != nil {
 				return err
 			}
 			added, _ := c.Field(f.Name)
@@ -359,21 +358,7 @@ func (a *App) fieldsResource() map[string]Action {
 // indexExisting builds the index of a field added to a collection that has records; for a
 // unique field, duplicates among existing values are a 409.
 func (a *App) indexExisting(tx *Tx, c *Collection, f *Field) error {
-	return tx.Scan(store.RecordPrefix(c.Name), store.ScanOptions{}, func(k, v []byte) error {
-		r, err := decodeRecord(c, v)
-		if err != nil {
-			return err
-		}
-		id := store.IDFromKey(k)
-		if f.Unique {
-			return a.data.moveUnique(tx, c, f, id, nil, r[f.Name])
-		}
-		if key, ok := store.IndexKey(c.Name, f.Name, r[f.Name], id); ok {
-			a.data.counts.writing(tx, c.Name)
-			return tx.Set(key, nil)
-		}
-		return nil
-	})
+	return a.data.IndexExisting(tx, c, f)
 }
 
 // fieldsEditable says whether the role of ac may add or remove fields of c (API.md §3):
@@ -414,7 +399,7 @@ func (a *App) removeField(tx *Tx, c *Collection, name string) ([][2]string, erro
 	}
 	if c.Name == UsersCollection {
 		def := usersCollection()
-		def.index()
+		def.Reindex()
 		if _, builtin := def.Field(name); builtin {
 			return nil, BadRequest(name, "is a system field of users")
 		}
@@ -448,7 +433,7 @@ func (a *App) removeField(tx *Tx, c *Collection, name string) ([][2]string, erro
 		}
 	}
 	c.Fields = kept
-	c.index()
+	c.Reindex()
 	return purges, nil
 }
 
@@ -536,7 +521,7 @@ func (a *App) purgeFieldIndex(coll, field string) error {
 					return err
 				}
 				if len(keys) > 0 {
-					a.data.counts.writing(tx, coll)
+					a.data.MarkIndexWrite(tx, coll)
 				}
 				for _, k := range keys {
 					if err := tx.Delete(k); err != nil {
@@ -563,7 +548,7 @@ const purgeBatchBytes = 100 << 10
 func (a *App) purgeFieldValues(coll, field string) error {
 	ctx := context.Background()
 	c := &Collection{Name: coll}
-	c.index()
+	c.Reindex()
 	if live, ok := a.schema.get(coll); ok {
 		c = live
 	}
@@ -592,7 +577,7 @@ func (a *App) purgeFieldValues(coll, field string) error {
 		}
 		err = a.Update(ctx, func(tx *Tx) error {
 			for _, id := range ids {
-				r, err := a.data.load(tx, c, id)
+				r, err := a.data.Get(tx, c, id)
 				if errors.Is(err, ErrNotFound) {
 					continue
 				}
@@ -603,7 +588,7 @@ func (a *App) purgeFieldValues(coll, field string) error {
 					continue
 				}
 				delete(r, field)
-				if err := a.data.put(tx, c, id, r); err != nil {
+				if err := a.data.PutRaw(tx, c, id, r); err != nil {
 					return err
 				}
 			}

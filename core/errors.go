@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/actionflow/actionflow/core/record"
 	"github.com/actionflow/actionflow/store"
 )
 
@@ -39,10 +40,10 @@ type Message struct {
 	Message string `json:"message"`
 }
 
-// Errors of the data API, by kind. Wrap them with the constructors below.
+// Errors of the data API, by kind (the record layer's). Wrap them with the constructors below.
 var (
-	ErrNotFound = errors.New("not found")
-	ErrConflict = errors.New("conflict")
+	ErrNotFound = record.ErrNotFound
+	ErrConflict = record.ErrConflict
 )
 
 // BadRequest is a 400 naming the field or parameter at fault.
@@ -92,7 +93,7 @@ func Internal(err error) *Error {
 }
 
 // asError turns any error into an *Error: typed ones keep their status, the record layer's
-// errors get theirs (FieldError 400, NotFoundError 404, UniqueError 409), a transaction
+// errors get theirs (FieldError 400, NotFoundError 404, UniqueError and ConflictError 409), a transaction
 // over the store's size is the caller's to split (400), others are 500s.
 func asError(err error) *Error {
 	var (
@@ -100,6 +101,7 @@ func asError(err error) *Error {
 		fe *FieldError
 		nf *NotFoundError
 		ue *UniqueError
+		ce *ConflictError
 	)
 	switch {
 	case errors.As(err, &e):
@@ -109,7 +111,9 @@ func asError(err error) *Error {
 	case errors.As(err, &nf):
 		return NotFound("%s", nf.Error())
 	case errors.As(err, &ue):
-		return Conflict(ue.Field, "%s", ue.msg())
+		return Conflict(ue.Field, "%s", ue.Msg())
+	case errors.As(err, &ce):
+		return Conflict(ce.Field, "%s", ce.Msg)
 	}
 	if errors.Is(err, store.ErrTooBig) {
 		return &Error{Status: http.StatusBadRequest, Code: "TOO_MANY_CHANGES", Err: err,

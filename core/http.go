@@ -266,7 +266,7 @@ func (a *App) decodeParams(ctx *fasthttp.RequestCtx, ac *ActionContext, tk strin
 		p.ID = id
 	}
 	s := a.schema.load()
-	qs := querySchema{s: s, c: ac.Collection}
+	qs := s.Query(ac.Collection)
 	if raw := p.Get("filter"); raw != "" {
 		n, err := query.ParseFilter([]byte(raw), qs)
 		if err != nil {

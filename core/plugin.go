@@ -73,7 +73,7 @@ func (h *Host) Data() *Data { return h.app.data }
 func (h *Host) App() *App { return h.app }
 
 // OnRecord adds a listener that sees every record write inside its transaction.
-func (h *Host) OnRecord(l RecordListener) { h.app.data.listeners = append(h.app.data.listeners, l) }
+func (h *Host) OnRecord(l RecordListener) { h.app.data.Listen(l) }
 
 // DefineCollection creates a system collection at start-up when it does not exist yet
 // (workflows, executions). Its records are served by the data API under root/admin rules.

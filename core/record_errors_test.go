@@ -36,6 +36,8 @@ func TestRecordErrorStatus(t *testing.T) {
 		{"taken long value is cut", &UniqueError{Field: "slug", Value: string(make([]byte, 61))},
 			"slug: value " + string(make([]byte, 60)) + "… is already taken", 409, "CONFLICT",
 			"slug: value " + string(make([]byte, 60)) + "… is already taken", "slug", ErrConflict},
+		{"clashing definition", &ConflictError{Field: "body", Msg: `field "title" already exists`},
+			`body: field "title" already exists`, 409, "CONFLICT", `body: field "title" already exists`, "body", ErrConflict},
 		{"transaction too big", fmt.Errorf("core: write: %w", store.ErrTooBig),
 			"core: write: " + store.ErrTooBig.Error(), 400, "TOO_MANY_CHANGES",
 			"the action writes more than one transaction can hold: narrow it (its filter) or split it into smaller actions", "", store.ErrTooBig},

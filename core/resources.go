@@ -133,7 +133,7 @@ func (a *App) checkScope(ac *ActionContext) (targetID uint64, err error) {
 	if as == nil {
 		return 0, nil
 	}
-	src, err := a.data.load(ac.Tx, as.Source, as.SourceID)
+	src, err := a.data.Get(ac.Tx, as.Source, as.SourceID)
 	if err != nil {
 		return 0, err
 	}
@@ -169,7 +169,7 @@ func (a *App) recordActions() map[string]Action {
 			count := 0
 			if targetID > 0 {
 				f := scopeFilter(ac, p.Filter)
-				if r, err := a.data.load(ac.Tx, c, targetID); err == nil && (f == nil || f.Match(a.data.getter(ac.Tx, c, r, map[string]Record{}))) {
+				if r, err := a.data.Get(ac.Tx, c, targetID); err == nil && (f == nil || a.data.Match(ac.Tx, c, r, f)) {
 					recs, count = []Record{r}, 1
 				}
 			} else {
@@ -196,7 +196,7 @@ func (a *App) recordActions() map[string]Action {
 			var rec Record
 			switch {
 			case targetID > 0:
-				rec, err = a.data.load(ac.Tx, c, targetID)
+				rec, err = a.data.Get(ac.Tx, c, targetID)
 				if err == nil && ac.OwnRecords && !ownedBy(rec, ac.UserID) {
 					err = NotFound("%s %d not found", c.Name, targetID)
 				}
@@ -205,7 +205,7 @@ func (a *App) recordActions() map[string]Action {
 				if serr != nil {
 					return serr
 				}
-				rec, err = a.data.load(ac.Tx, c, ids[0])
+				rec, err = a.data.Get(ac.Tx, c, ids[0])
 			case p.Filter != nil || ac.Association != nil:
 				var recs []Record
 				recs, _, err = a.data.List(ac.Tx, c, ListQuery{Filter: scopeFilter(ac, p.Filter), Sort: p.Sort, Page: query.Page{Page: 1, PageSize: 1}})

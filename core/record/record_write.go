@@ -1,4 +1,4 @@
-package core
+package record
 
 import (
 	"fmt"
@@ -153,7 +153,7 @@ func (d *Data) insert(tx *Tx, c *Collection, rec Record, w WriteOptions) (Record
 	if err := d.writeIndexes(tx, c, id, nil, rec); err != nil {
 		return nil, err
 	}
-	if err := d.put(tx, c, id, rec); err != nil {
+	if err := d.PutRaw(tx, c, id, rec); err != nil {
 		return nil, err
 	}
 	return rec, d.emit(tx, &RecordEvent{Collection: c, Kind: EventCreate, Record: rec, Origin: w.Origin})
@@ -161,7 +161,7 @@ func (d *Data) insert(tx *Tx, c *Collection, rec Record, w WriteOptions) (Record
 
 // checkForeignKeys makes sure every belongsTo foreign key that changed points at a record.
 func (d *Data) checkForeignKeys(tx *Tx, c *Collection, rec, prev Record) error {
-	s := d.schema.load()
+	s := d.schema()
 	for _, f := range c.Fields {
 		if f.Type != TypeBelongsTo || f.System {
 			continue
@@ -211,7 +211,7 @@ func (d *Data) Select(tx *Tx, c *Collection, sel Selector) ([]uint64, error) {
 	}
 	// An index that answers the whole filter gives the ids without reading a record.
 	if cond, indexed := planIndex(c, sel.Filter); indexed && sel.Filter.Without(cond) == nil {
-		return d.indexIDs(tx, c, cond.Path, cond.Values, 0)
+		return d.IndexIDs(tx, c, cond.Path, cond.Values, 0)
 	}
 	recs, _, err := d.List(tx, c, ListQuery{Filter: sel.Filter})
 	if err != nil {
@@ -311,7 +311,7 @@ func (d *Data) update(tx *Tx, c *Collection, id uint64, prev, changes Record, w 
 	if err := d.writeIndexes(tx, c, id, prev, rec); err != nil {
 		return nil, err
 	}
-	if err := d.put(tx, c, id, rec); err != nil {
+	if err := d.PutRaw(tx, c, id, rec); err != nil {
 		return nil, err
 	}
 	if err := d.emit(tx, &RecordEvent{Collection: c, Kind: EventUpdate, Record: rec, Previous: prev, Origin: w.Origin}); err != nil {

@@ -1,4 +1,4 @@
-package core
+package record
 
 import (
 	"bytes"
@@ -251,8 +251,8 @@ func kindOf(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// decodeJSON decodes a JSON document keeping numbers as json.Number; trailing data is an error.
-func decodeJSON(b []byte, v any) error {
+// DecodeJSON decodes a JSON document keeping numbers as json.Number; trailing data is an error.
+func DecodeJSON(b []byte, v any) error {
 	if m, ok := v.(*map[string]any); ok && *m == nil {
 		if fast, ok := decodeValuesFast(b); ok {
 			*m = fast
@@ -262,7 +262,7 @@ func decodeJSON(b []byte, v any) error {
 	return decodeJSONSlow(b, v)
 }
 
-// decodeJSONSlow is decodeJSON by encoding/json alone.
+// decodeJSONSlow is DecodeJSON by encoding/json alone.
 func decodeJSONSlow(b []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
@@ -275,15 +275,15 @@ func decodeJSONSlow(b []byte, v any) error {
 	return nil
 }
 
-// decodeRecord reads a stored record and gives its values their field types.
-func decodeRecord(c *Collection, b []byte) (Record, error) {
+// DecodeRecord reads a stored record and gives its values their field types.
+func DecodeRecord(c *Collection, b []byte) (Record, error) {
 	if r, ok := decodeRecordFast(c, b); ok {
 		return r, nil
 	}
 	return decodeRecordSlow(c, b)
 }
 
-// decodeRecordSlow is decodeRecord by encoding/json alone.
+// decodeRecordSlow is DecodeRecord by encoding/json alone.
 func decodeRecordSlow(c *Collection, b []byte) (Record, error) {
 	var r Record
 	if err := decodeJSONSlow(b, &r); err != nil {

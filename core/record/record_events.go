@@ -1,4 +1,4 @@
-package core
+package record
 
 // EventKind says what a write did.
 type EventKind int

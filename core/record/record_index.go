@@ -1,4 +1,4 @@
-package core
+package record
 
 import (
 	"errors"
@@ -123,9 +123,9 @@ func (d *Data) indexPage(tx *Tx, c *Collection, field string, v any, desc bool, 
 	return out, count, true, nil
 }
 
-// indexIDs returns the ids of records whose field holds one of values, via the field's
+// IndexIDs returns the ids of records whose field holds one of values, via the field's
 // unique or secondary index, in id order; limit > 0 stops early.
-func (d *Data) indexIDs(tx *Tx, c *Collection, field string, values []any, limit int) ([]uint64, error) {
+func (d *Data) IndexIDs(tx *Tx, c *Collection, field string, values []any, limit int) ([]uint64, error) {
 	var ids []uint64
 	if field == "id" {
 		for _, v := range values {
@@ -210,4 +210,35 @@ func byID(keys []query.SortKey) (desc bool, ok bool) {
 		return keys[0].Desc, true
 	}
 	return false, false
+}
+
+// IndexExisting builds the index of a field added to a collection that has records; for a
+// unique field, duplicates among existing values are a UniqueError.
+func (d *Data) IndexExisting(tx *Tx, c *Collection, f *Field) error {
+	return tx.Scan(store.RecordPrefix(c.Name), store.ScanOptions{}, func(k, v []byte) error {
+		r, err := DecodeRecord(c, v)
+		if err != nil {
+			return err
+		}
+		id := store.IDFromKey(k)
+		if f.Unique {
+			return d.moveUnique(tx, c, f, id, nil, r[f.Name])
+		}
+		if key, ok := store.IndexKey(c.Name, f.Name, r[f.Name], id); ok {
+			d.counts.writing(tx, c.Name)
+			return tx.Set(key, nil)
+		}
+		return nil
+	})
+}
+
+// MarkIndexWrite tells the index counts that tx writes (or deletes) index entries of coll
+// outside Data's writes, so that no count taken before it commits is used after.
+func (d *Data) MarkIndexWrite(tx *Tx, coll string) { d.counts.writing(tx, coll) }
+
+// BeginIndexWrites tells the index counts that coll's index entries change outside any Tx
+// (a purge) until the returned end is called.
+func (d *Data) BeginIndexWrites(coll string) (end func()) {
+	d.counts.begin(coll)
+	return func() { d.counts.end(coll) }
 }

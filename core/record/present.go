@@ -1,4 +1,4 @@
-package core
+package record
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ func (d *Data) parseAppends(c *Collection, paths []string, param string) (append
 	if len(paths) == 0 {
 		return nil, nil
 	}
-	s := d.schema.load()
+	s := d.schema()
 	tree := appendTree{}
 	for _, p := range paths {
 		cur, node := c, tree
@@ -87,7 +87,7 @@ func (d *Data) present(tx *Tx, c *Collection, r Record, tree appendTree, names m
 	out := make(Record, len(r)+len(tree))
 	for k, v := range r {
 		f, ok := c.Field(k)
-		if ok && f.hiddenOnOutput() {
+		if ok && f.HiddenOnOutput() {
 			continue
 		}
 		if names != nil && !names[k] {
@@ -98,7 +98,7 @@ func (d *Data) present(tx *Tx, c *Collection, r Record, tree appendTree, names m
 	if depth >= maxAppendDepth {
 		return out, nil
 	}
-	s := d.schema.load()
+	s := d.schema()
 	for name, sub := range tree {
 		f, _ := c.Field(name)
 		t, ok := s.Collection(f.Target)
@@ -118,7 +118,7 @@ func (d *Data) present(tx *Tx, c *Collection, r Record, tree appendTree, names m
 			out[name] = o
 			continue
 		}
-		ids, err := d.indexIDs(tx, t, f.ForeignKey, []any{int64(value.IDOf(r))}, 0)
+		ids, err := d.IndexIDs(tx, t, f.ForeignKey, []any{int64(value.IDOf(r))}, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -143,7 +143,7 @@ func (d *Data) present(tx *Tx, c *Collection, r Record, tree appendTree, names m
 func Desensitize(c *Collection, r Record) Record {
 	out := make(Record, len(r))
 	for k, v := range r {
-		if f, ok := c.Field(k); ok && f.hiddenOnOutput() {
+		if f, ok := c.Field(k); ok && f.HiddenOnOutput() {
 			continue
 		}
 		out[k] = value.Clone(v)
@@ -160,7 +160,7 @@ func (d *Data) CheckAppends(c *Collection, paths []string) error {
 // ToOnePath follows a dotted path of to-one associations from c and returns the
 // collection it ends at.
 func (d *Data) ToOnePath(c *Collection, path string) (*Collection, error) {
-	s := d.schema.load()
+	s := d.schema()
 	cur := c
 	for _, seg := range strings.Split(path, ".") {
 		f, ok := cur.Field(seg)
@@ -182,7 +182,7 @@ func (d *Data) ToOnePath(c *Collection, path string) (*Collection, error) {
 // Related loads the record at the end of a to-one path from rec (raw); nil when an
 // association on the way is empty.
 func (d *Data) Related(tx *Tx, c *Collection, rec Record, path string) (*Collection, Record, error) {
-	s := d.schema.load()
+	s := d.schema()
 	cur, r := c, rec
 	cache := map[string]Record{}
 	for _, seg := range strings.Split(path, ".") {

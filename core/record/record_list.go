@@ -1,4 +1,4 @@
-package core
+package record
 
 import (
 	"fmt"
@@ -32,7 +32,7 @@ func (d *Data) getter(tx *Tx, c *Collection, rec Record, cache map[string]Record
 		if !ok || !f.IsToOne() {
 			return nil, false
 		}
-		t, ok := d.schema.get(f.Target)
+		t, ok := d.schema().Collection(f.Target)
 		if !ok {
 			return nil, false
 		}
@@ -68,7 +68,7 @@ func (d *Data) toOne(tx *Tx, c *Collection, f *Field, t *Collection, rec Record,
 	if r, hit := cache[key]; hit {
 		return r, r != nil
 	}
-	ids, err := d.indexIDs(tx, t, f.ForeignKey, []any{int64(value.IDOf(rec))}, 1)
+	ids, err := d.IndexIDs(tx, t, f.ForeignKey, []any{int64(value.IDOf(rec))}, 1)
 	var r Record
 	if err == nil && len(ids) > 0 {
 		r, _ = d.load(tx, t, ids[0])
@@ -90,7 +90,7 @@ func (d *Data) List(tx *Tx, c *Collection, q ListQuery) ([]Record, int, error) {
 	var ids []uint64
 	if indexed {
 		var err error
-		if ids, err = d.indexIDs(tx, c, cond.Path, cond.Values, 0); err != nil {
+		if ids, err = d.IndexIDs(tx, c, cond.Path, cond.Values, 0); err != nil {
 			return nil, 0, err
 		}
 		rest = q.Filter.Without(cond)
@@ -138,7 +138,7 @@ func (d *Data) List(tx *Tx, c *Collection, q ListQuery) ([]Record, int, error) {
 		}
 	} else {
 		err := tx.Scan(store.RecordPrefix(c.Name), store.ScanOptions{}, func(_, v []byte) error {
-			r, err := decodeRecord(c, v)
+			r, err := DecodeRecord(c, v)
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,10 @@
-package core
+// Package record is actionflow's record layer: validated reads and writes of records and
+// their indexes (Data), the schema types they follow (Schema, Collection, Field), the
+// transaction they run in (Tx), record values, lists, presentation, the record JSON decoder
+// and encoder, and the record errors, which carry no HTTP status. core builds the App on it
+// and keeps aliases of its names (core.Data, core.Tx, ...); it imports core/query,
+// core/value and store, never core.
+package record
 
 import (
 	"errors"
@@ -28,7 +34,7 @@ type Selector struct {
 // record_index.go (index upkeep and the index planner), record_list.go (the list engine),
 // record_events.go (record events), record_errors.go, values.go, present.go.
 type Data struct {
-	schema    *schemaHolder
+	schema    func() *Schema
 	store     store.Store
 	hash      func(string) (string, error)
 	listeners []RecordListener
@@ -39,12 +45,30 @@ type Data struct {
 	counts *indexCounts
 }
 
+// New makes the record layer over st. schema returns the current schema snapshot (the
+// app's, reloaded as collections change); hash hashes the values of password fields.
+func New(st store.Store, schema func() *Schema, hash func(string) (string, error)) *Data {
+	return &Data{schema: schema, store: st, hash: hash, counts: newIndexCounts()}
+}
+
+// Listen adds a record listener: it sees every later write, inside its transaction.
+func (d *Data) Listen(l RecordListener) { d.listeners = append(d.listeners, l) }
+
+// BeforeWrite sets the check of a collection's records before they are written (prev is
+// nil on create): it may refuse them or complete rec. One per collection; the last wins.
+func (d *Data) BeforeWrite(collection string, check func(tx *Tx, rec, prev Record) error) {
+	if d.beforeWrite == nil {
+		d.beforeWrite = map[string]func(tx *Tx, rec, prev Record) error{}
+	}
+	d.beforeWrite[collection] = check
+}
+
 // Schema returns the current schema snapshot.
-func (d *Data) Schema() *Schema { return d.schema.load() }
+func (d *Data) Schema() *Schema { return d.schema() }
 
 // Collection returns a collection by name, or a 404.
 func (d *Data) Collection(name string) (*Collection, error) {
-	c, ok := d.schema.get(name)
+	c, ok := d.schema().Collection(name)
 	if !ok {
 		return nil, &NotFoundError{Collection: name}
 	}
@@ -59,7 +83,7 @@ func (d *Data) load(tx *Tx, c *Collection, id uint64) (Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("core: read %s %d: %w", c.Name, id, err)
 	}
-	return decodeRecord(c, b)
+	return DecodeRecord(c, b)
 }
 
 // Get reads one record (raw: hidden fields included, no associations).
@@ -86,10 +110,10 @@ func (d *Data) NewID(c *Collection) (uint64, error) {
 // QuerySchema resolves filter and sort paths of a collection, for query.ParseFilterValue
 // and query.ParseSort.
 func (d *Data) QuerySchema(c *Collection) query.Schema {
-	return querySchema{s: d.schema.load(), c: c}
+	return querySchema{s: d.schema(), c: c}
 }
 
-func (d *Data) put(tx *Tx, c *Collection, id uint64, rec Record) error {
+func (d *Data) PutRaw(tx *Tx, c *Collection, id uint64, rec Record) error {
 	b, err := marshalJSON(rec)
 	if err != nil {
 		return fmt.Errorf("core: encode %s %d: %w", c.Name, id, err)

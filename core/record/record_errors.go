@@ -1,6 +1,7 @@
-package core
+package record
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/actionflow/actionflow/core/value"
@@ -9,6 +10,13 @@ import (
 // Errors of the record layer (Data): they say what went wrong, without an HTTP status. A
 // plugin or the Lua db module reads them as they are; the renderer maps them to statuses in
 // one place (asError).
+
+// Errors of the record layer, by kind: errors.Is matches a NotFoundError with ErrNotFound,
+// a UniqueError or a ConflictError with ErrConflict.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+)
 
 // FieldError is a value or parameter the record layer refuses: a 400 INVALID_INPUT naming
 // Field (empty when no single field is at fault).
@@ -53,11 +61,24 @@ type UniqueError struct {
 	Value any
 }
 
-func (e *UniqueError) Error() string { return e.Field + ": " + e.msg() }
+func (e *UniqueError) Error() string { return e.Field + ": " + e.Msg() }
 
-func (e *UniqueError) msg() string {
+// Msg is the message without the field's name.
+func (e *UniqueError) Msg() string {
 	return fmt.Sprintf("value %s is already taken", value.Truncate(fmt.Sprint(e.Value), 60))
 }
 
 // Is makes a UniqueError match ErrConflict.
 func (e *UniqueError) Is(target error) bool { return target == ErrConflict }
+
+// ConflictError is a definition that clashes with an existing one (a field declared twice):
+// a 409 naming Field. It is ErrConflict for errors.Is.
+type ConflictError struct {
+	Field string
+	Msg   string
+}
+
+func (e *ConflictError) Error() string { return e.Field + ": " + e.Msg }
+
+// Is makes a ConflictError match ErrConflict.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
