@@ -178,7 +178,7 @@ func (d *dispatcher) start(parent context.Context) error {
 	if err := d.migrate(); err != nil {
 		return err
 	}
-	if err := d.claim(); err != nil {
+	if _, err := d.claim(); err != nil {
 		return err
 	}
 	for i := 0; i < d.workers; i++ {
@@ -192,6 +192,7 @@ func (d *dispatcher) start(parent context.Context) error {
 		t := time.NewTicker(d.e.cfg.SweepInterval)
 		defer t.Stop()
 		var last time.Time
+		more := false // the last claim came back full: there is more to claim
 		for {
 			sweep := false
 			select {
@@ -202,7 +203,7 @@ func (d *dispatcher) start(parent context.Context) error {
 			case <-t.C:
 				sweep = true
 			case <-d.claimKick:
-				if time.Since(last) < claimGap {
+				if !more && time.Since(last) < claimGap {
 					continue
 				}
 			case <-d.pruneKick:
@@ -213,7 +214,8 @@ func (d *dispatcher) start(parent context.Context) error {
 				d.e.prune(true)
 			}
 			last = time.Now()
-			if err := d.claim(); err != nil {
+			var err error
+			if more, err = d.claim(); err != nil {
 				d.e.log.Warn("claim queued executions", "err", err)
 			}
 		}
@@ -221,8 +223,8 @@ func (d *dispatcher) start(parent context.Context) error {
 	return nil
 }
 
-// claimGap is the least time between two claims the workers ask for (a claim reads the
-// queue's ready entries).
+// claimGap is the least time between two claims the workers ask for after a claim that
+// found all there was (a claim reads the queue's ready entries).
 const claimGap = 250 * time.Millisecond
 
 // migrate moves the queue keys of an older version into the store's queue.
@@ -244,19 +246,24 @@ func (d *dispatcher) migrate() error {
 	})
 }
 
-// claim leases ready executions no live lease holds and queues them here: up to twice
-// the workers beyond what waits already, again while claims come back full.
-func (d *dispatcher) claim() error {
+// claimBatch is how many executions a node claims at most beyond what waits for its
+// workers already.
+func (d *dispatcher) claimBatch() int { return max(64, 4*d.workers) }
+
+// claim leases ready executions no live lease holds and queues them here, up to
+// claimBatch waiting; more reports that the claim came back full (the workers ask for the
+// next one as they run low).
+func (d *dispatcher) claim() (more bool, err error) {
 	for {
 		d.mu.Lock()
-		n, stopped := 2*d.workers-d.queued, d.stopped
+		n, stopped := d.claimBatch()-d.queued, d.stopped
 		d.mu.Unlock()
 		if n <= 0 || stopped {
-			return nil
+			return true, nil
 		}
 		got, err := d.e.app.Store().Claim(d.owner, n, d.lease)
 		if err != nil {
-			return fmt.Errorf("workflow: claim: %w", err)
+			return false, fmt.Errorf("workflow: claim: %w", err)
 		}
 		var canceled []uint64
 		d.mu.Lock()
@@ -281,7 +288,7 @@ func (d *dispatcher) claim() error {
 			d.e.cancelHere(d.ctx, id)
 		}
 		if len(got) < n {
-			return nil
+			return false, nil
 		}
 	}
 }
