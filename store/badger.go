@@ -57,6 +57,8 @@ type Badger struct {
 
 	mu   sync.Mutex
 	seqs map[string]*badger.Sequence
+
+	q leaseTable // the queue's leases (queue.go)
 }
 
 // memTableSize is the size of one of badger's memtables; a transaction holds at most
@@ -135,7 +137,7 @@ func OpenBadger(o Options) (*Badger, error) {
 	if r <= 0 {
 		r = 32
 	}
-	b := &Badger{db: db, retries: r, seqs: map[string]*badger.Sequence{}}
+	b := &Badger{db: db, retries: r, seqs: map[string]*badger.Sequence{}, q: leaseTable{leases: map[uint64]lease{}}}
 	if o.SyncWrites && !o.InMemory {
 		b.sync = newSyncer(db, o.Dir)
 	}
@@ -177,7 +179,7 @@ func OpenMemory() (*Badger, error) {
 
 // View implements Store.
 func (b *Badger) View(fn func(Txn) error) error {
-	return mapErr(b.db.View(func(t *badger.Txn) error { return fn(&badgerTxn{t: t}) }))
+	return mapErr(b.db.View(func(t *badger.Txn) error { return fn(&badgerTxn{t: t, q: &b.q}) }))
 }
 
 // Update implements Store. With SyncWrites, a transaction that wrote returns once its
@@ -194,13 +196,17 @@ func (b *Badger) update(fn func(Txn) error, lazy bool) error {
 	var err error
 	for attempt := 0; attempt <= b.retries; attempt++ {
 		var wrote bool
+		var onCommit []func()
 		err = b.db.Update(func(t *badger.Txn) error {
-			bt := &badgerTxn{t: t}
+			bt := &badgerTxn{t: t, q: &b.q}
 			err := fn(bt)
-			wrote = bt.wrote
+			wrote, onCommit = bt.wrote, bt.onCommit
 			return err
 		})
 		if err == nil {
+			for _, f := range onCommit {
+				f()
+			}
 			switch {
 			case b.sync == nil || !wrote:
 				return nil
@@ -304,6 +310,9 @@ func mapErr(err error) error {
 type badgerTxn struct {
 	t     *badger.Txn
 	wrote bool // a Set, SetTTL or Delete was asked for: the commit has something to sync
+	q     *leaseTable
+	// onCommit runs after the commit: the queue's lease table follows the entries.
+	onCommit []func()
 }
 
 // Values of at least compressMin bytes are stored Snappy-compressed when that saves at

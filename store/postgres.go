@@ -32,7 +32,8 @@ type PostgresOptions struct {
 }
 
 // Postgres is the store on PostgreSQL 15 or later: one table of keys and values
-// (actionflow_kv) and one of sequences (actionflow_seq), created on open.
+// (actionflow_kv), one of sequences (actionflow_seq) and the queue (actionflow_queue, see
+// queue.go and pgqueue.go), created on open.
 //
 // It keeps badger's semantics: Update runs in a SERIALIZABLE transaction and is run again
 // on a serialization failure or deadlock (SQLSTATE 40001, 40P01), as badger runs it again
@@ -83,6 +84,13 @@ CREATE INDEX IF NOT EXISTS actionflow_kv_expires ON actionflow_kv (expires_at) W
 CREATE TABLE IF NOT EXISTS actionflow_seq (
 	name text PRIMARY KEY,
 	next bigint NOT NULL
+);
+CREATE TABLE IF NOT EXISTS actionflow_queue (
+	id bigint PRIMARY KEY,
+	ready_at timestamptz NOT NULL,
+	owner text,
+	lease_until timestamptz,
+	canceled boolean NOT NULL DEFAULT false
 );`
 
 // visible is the condition on a row that has not expired.

@@ -46,6 +46,8 @@ type Store interface {
 	NextID(name string) (uint64, error)
 	// Close releases sequences and closes the store.
 	Close() error
+	// Queue is the queue of executions (queue.go).
+	Queue
 }
 
 // LazyUpdater is a Store that can commit without waiting for the commit to reach the
@@ -70,6 +72,8 @@ type Txn interface {
 	Scan(prefix []byte, opts ScanOptions, fn func(key, value []byte) error) error
 	// Count returns how many keys have the prefix, without copying them.
 	Count(prefix []byte) (int, error)
+	// QueueTxn puts and removes entries of the queue with the transaction (queue.go).
+	QueueTxn
 }
 
 // ScanOptions tunes a Scan.

@@ -52,6 +52,25 @@ func New(t testing.TB, cfg core.Config, opts ...core.Option) *Server {
 	default:
 		t.Fatalf("coretest: %s=%q: want postgres or nothing", StoreEnv, v)
 	}
+	return serve(t, cfg, opts...)
+}
+
+// NewNodes serves n Apps on one fresh PostgreSQL schema, as n nodes of one deployment,
+// started in order; opts(i, started) are the options of node i, called once the nodes
+// before it (started) serve, so it may prepare the store through them. Without
+// ACTIONFLOW_TEST_POSTGRES the test is skipped (fails when CI=true).
+func NewNodes(t testing.TB, n int, cfg core.Config, opts func(i int, started []*Server) []core.Option) []*Server {
+	t.Helper()
+	cfg.InMemory, cfg.Store = true, storetest.Postgres(t)
+	nodes := make([]*Server, n)
+	for i := range nodes {
+		nodes[i] = serve(t, cfg, opts(i, nodes[:i])...)
+	}
+	return nodes
+}
+
+func serve(t testing.TB, cfg core.Config, opts ...core.Option) *Server {
+	t.Helper()
 	cfg.BcryptCost = 4
 	cfg.RootPassword = RootPassword
 	app, err := core.New(cfg, opts...)

@@ -2,9 +2,12 @@ package workflow
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,44 +20,57 @@ import (
 // with the fewest runs in flight (the oldest such execution on a tie), so that one slow
 // workflow's backlog never holds every worker while another workflow has work.
 //
-// The durable queue is a key per queued execution, p/workflow/q/<id>, written in the
-// transaction that creates the execution and removed in the one that finishes it. The
-// in-memory FIFO is only a cache of it: on start, and every sweep, the keys are scanned
-// and any execution the dispatcher does not know is queued again.
+// The durable queue is the store's (store.Queue): an entry per queued execution, put in
+// the transaction that creates the execution, leased to this node (owner) from the start,
+// and removed in the one that finishes it. The in-memory FIFO is a cache of what this node
+// holds: the entries it put (parked until Dispatch or Cancel, then queued) and those it
+// claimed. Every renewInterval the leases of all of them are renewed, which is also how a
+// cancel made on another node arrives (the entry's cancel mark); every sweep, and when the
+// workers run low, the node claims ready entries no live lease holds: those of a node
+// that stopped or died, once their leases expire.
 type dispatcher struct {
 	e       *Engine
 	workers int
-	prefix  []byte
+	legacy  []byte // the queue's keys before the store had one (p/workflow/q/<id>)
+	owner   string // this node's name in the store's leases
+	lease   time.Duration
+	renew   time.Duration
 
 	mu      sync.Mutex
 	cond    *sync.Cond
 	queues  map[string][]uint64 // queued executions by workflow key, FIFO; no empty queue
 	queued  int                 // executions in queues
-	keys    map[uint64]string   // the workflow key of a known execution ("": found by a sweep)
+	keys    map[uint64]string   // the workflow key of a known execution ("": claimed)
 	busy    map[string]int      // runs in flight by workflow key
-	known   map[uint64]bool     // queued in memory, parked or running
+	known   map[uint64]bool     // held by this node: queued in memory, parked or running
 	parked  map[uint64]bool     // committed or committing, waiting for Dispatch or Cancel
 	stopped bool
+	halted  bool // halt: as if the process died
 
 	pruneKick chan struct{} // Engine.pruneSoon: prune in the background goroutine
+	claimKick chan struct{} // the workers run low: claim soon
+	quit      chan struct{} // closed when the background goroutines must end
 
 	ctx    context.Context // cancelled when runs must stop (shutdown deadline)
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // workers
+	bg     sync.WaitGroup // claims, renewals, pruning
 }
 
 func newDispatcher(e *Engine, workers int, prefix []byte) *dispatcher {
-	d := &dispatcher{e: e, workers: workers, prefix: append(append([]byte(nil), prefix...), "q/"...),
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	d := &dispatcher{e: e, workers: workers, legacy: append(append([]byte(nil), prefix...), "q/"...),
+		owner: hex.EncodeToString(b[:]), lease: e.cfg.Lease, renew: e.cfg.RenewInterval,
 		known: map[uint64]bool{}, parked: map[uint64]bool{}, pruneKick: make(chan struct{}, 1),
+		claimKick: make(chan struct{}, 1), quit: make(chan struct{}),
 		queues: map[string][]uint64{}, keys: map[uint64]string{}, busy: map[string]int{}}
 	d.cond = sync.NewCond(&d.mu)
 	return d
 }
 
-func (d *dispatcher) key(id uint64) []byte { return idKey(d.prefix, id) }
-
-// idKey is the key of id under prefix, for the engine's own keys (the queue, the notes of
-// destroyed versions): ids in order.
+// idKey is the key of id under prefix, for the engine's own keys (the notes of destroyed
+// versions): ids in order.
 func idKey(prefix []byte, id uint64) []byte {
 	return binary.BigEndian.AppendUint64(append([]byte(nil), prefix...), id)
 }
@@ -71,15 +87,26 @@ func (e *Engine) scanIDs(prefix []byte) ([]uint64, error) {
 	return ids, err
 }
 
+// put queues id in tx, leased to this node.
 func (d *dispatcher) put(tx *core.Tx, id uint64) error {
-	if err := tx.Set(d.key(id), nil); err != nil {
+	if err := tx.QueuePut(id, store.QueueEntry{Owner: d.owner, Lease: d.lease}); err != nil {
 		return fmt.Errorf("workflow: queue %d: %w", id, err)
 	}
 	return nil
 }
 
+// remove takes id off the queue in tx, whoever holds it.
 func (d *dispatcher) remove(tx *core.Tx, id uint64) error {
-	if err := tx.Delete(d.key(id)); err != nil {
+	if err := tx.QueueDone(id, ""); err != nil {
+		return fmt.Errorf("workflow: unqueue %d: %w", id, err)
+	}
+	return nil
+}
+
+// finish takes id off the queue in tx, which fails with store.ErrLeaseLost when another
+// node holds it now.
+func (d *dispatcher) finish(tx *core.Tx, id uint64) error {
+	if err := tx.QueueDone(id, d.owner); err != nil {
 		return fmt.Errorf("workflow: unqueue %d: %w", id, err)
 	}
 	return nil
@@ -105,8 +132,10 @@ func (d *dispatcher) unpark(id uint64) {
 func (d *dispatcher) release(ids ...uint64) {
 	d.mu.Lock()
 	for _, id := range ids {
+		if !d.parked[id] {
+			continue // lost meanwhile
+		}
 		delete(d.parked, id)
-		d.known[id] = true
 		d.queueLocked(id)
 	}
 	d.mu.Unlock()
@@ -140,84 +169,243 @@ func (d *dispatcher) ready(context.Context) error {
 	return nil
 }
 
-// start queues what the store holds and starts the workers and the sweeper.
+// start moves the queue of an older version into the store's, claims what is ready and
+// starts the workers, the claims, the renewals and pruning.
 func (d *dispatcher) start(parent context.Context) error {
 	d.mu.Lock()
 	d.ctx, d.cancel = context.WithCancel(context.WithoutCancel(parent))
 	d.mu.Unlock()
-	if err := d.sweep(); err != nil {
+	if err := d.migrate(); err != nil {
+		return err
+	}
+	if _, err := d.claim(); err != nil {
 		return err
 	}
 	for i := 0; i < d.workers; i++ {
 		d.wg.Add(1)
 		go d.work()
 	}
-	d.wg.Add(1)
+	d.bg.Add(2)
+	go d.renewals()
 	go func() {
-		defer d.wg.Done()
+		defer d.bg.Done()
 		t := time.NewTicker(d.e.cfg.SweepInterval)
 		defer t.Stop()
+		var last time.Time
+		more := false // the last claim came back full: there is more to claim
 		for {
+			sweep := false
 			select {
-			case <-d.ctx.Done():
+			case <-d.quit:
 				return
 			case <-parent.Done():
 				return
 			case <-t.C:
-				if err := d.sweep(); err != nil {
-					d.e.log.Warn("sweep queue", "err", err)
+				sweep = true
+			case <-d.claimKick:
+				if !more && time.Since(last) < claimGap {
+					continue
 				}
 			case <-d.pruneKick:
-				d.e.prune()
+				d.e.prune(false)
+				continue
+			}
+			if sweep {
+				d.e.prune(true)
+			}
+			last = time.Now()
+			var err error
+			if more, err = d.claim(); err != nil {
+				d.e.log.Warn("claim queued executions", "err", err)
 			}
 		}
 	}()
 	return nil
 }
 
-// sweep queues every execution in the store's queue that the dispatcher does not know.
-func (d *dispatcher) sweep() error {
-	ids, err := d.e.scanIDs(d.prefix)
-	if err != nil {
-		return fmt.Errorf("workflow: scan queue: %w", err)
+// claimGap is the least time between two claims the workers ask for after a claim that
+// found all there was (a claim reads the queue's ready entries).
+const claimGap = 250 * time.Millisecond
+
+// migrate moves the queue keys of an older version into the store's queue.
+func (d *dispatcher) migrate() error {
+	ids, err := d.e.scanIDs(d.legacy)
+	if err != nil || len(ids) == 0 {
+		return err
 	}
-	d.mu.Lock()
-	added := 0
-	for _, id := range ids {
-		if !d.known[id] {
-			d.known[id] = true
-			d.queueLocked(id) // key unknown here: the queue of ""
+	return d.e.app.Update(context.Background(), func(tx *core.Tx) error {
+		for _, id := range ids {
+			if err := tx.QueuePut(id, store.QueueEntry{}); err != nil {
+				return err
+			}
+			if err := tx.Delete(idKey(d.legacy, id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// claimBatch is how many executions a node claims at most beyond what waits for its
+// workers already.
+func (d *dispatcher) claimBatch() int { return max(64, 4*d.workers) }
+
+// claim leases ready executions no live lease holds and queues them here, up to
+// claimBatch waiting; more reports that the claim came back full (the workers ask for the
+// next one as they run low).
+func (d *dispatcher) claim() (more bool, err error) {
+	for {
+		d.mu.Lock()
+		n, stopped := d.claimBatch()-d.queued, d.stopped
+		d.mu.Unlock()
+		if n <= 0 || stopped {
+			return true, nil
+		}
+		got, err := d.e.app.Store().Claim(d.owner, n, d.lease)
+		if err != nil {
+			return false, fmt.Errorf("workflow: claim: %w", err)
+		}
+		var canceled []uint64
+		d.mu.Lock()
+		added := 0
+		for _, c := range got {
+			if d.known[c.ID] {
+				continue
+			}
+			if c.Canceled {
+				canceled = append(canceled, c.ID)
+				continue
+			}
+			d.known[c.ID] = true
+			d.queueLocked(c.ID) // key unknown here: the queue of ""
 			added++
+		}
+		d.mu.Unlock()
+		if added > 0 {
+			d.cond.Broadcast()
+		}
+		for _, id := range canceled {
+			d.e.cancelHere(d.ctx, id)
+		}
+		if len(got) < n {
+			return false, nil
+		}
+	}
+}
+
+// renewals renews the leases of what this node holds every renew interval until quit:
+// a lease found lost stops its run, a cancel mark cancels it here.
+func (d *dispatcher) renewals() {
+	defer d.bg.Done()
+	t := time.NewTicker(d.renew)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.quit:
+			return
+		case <-t.C:
+		}
+		d.mu.Lock()
+		ids := make([]uint64, 0, len(d.known))
+		for id := range d.known {
+			ids = append(ids, id)
+		}
+		d.mu.Unlock()
+		r, err := d.e.app.Store().Renew(d.owner, ids, d.lease)
+		if err != nil {
+			d.e.log.Warn("renew leases", "err", err)
+			continue
+		}
+		for _, id := range r.Lost {
+			d.lose(id)
+		}
+		for _, id := range r.Canceled {
+			d.e.cancelHere(d.ctx, id)
+		}
+	}
+}
+
+// lose drops an execution whose lease this node lost (another node may run it): its run
+// stops at its next instruction and writes nothing. A parked one stays: its Dispatch or
+// Cancel comes from this node, and its put may not have committed yet.
+func (d *dispatcher) lose(id uint64) {
+	d.mu.Lock()
+	if d.parked[id] || !d.known[id] {
+		d.mu.Unlock()
+		return
+	}
+	for key, q := range d.queues {
+		if i := slices.Index(q, id); i >= 0 {
+			if q = slices.Delete(q, i, i+1); len(q) == 0 {
+				delete(d.queues, key)
+			} else {
+				d.queues[key] = q
+			}
+			d.queued--
+			delete(d.known, id)
+			delete(d.keys, id)
 		}
 	}
 	d.mu.Unlock()
-	if added > 0 {
-		d.cond.Broadcast()
+	if v, ok := d.e.running.Load(id); ok {
+		st := v.(*runState)
+		st.lost.Store(true)
+		st.abort()
 	}
-	return nil
+	d.e.log.Warn("lease of execution lost: another node may run it", "execution", id)
 }
 
 // stop lets the workers finish their runs until ctx ends, then cancels what still runs
-// (those executions stay queued and run again on the next start).
+// (those executions stay queued and run again, here on the next start or on another
+// node), and gives back the leases of what this node holds.
 func (d *dispatcher) stop(ctx context.Context) error {
 	if d.cancel == nil {
 		return nil
 	}
 	d.mu.Lock()
+	halted := d.halted
 	d.stopped = true
 	d.mu.Unlock()
 	d.cond.Broadcast()
+	if halted {
+		return nil
+	}
 	done := make(chan struct{})
 	go func() { d.wg.Wait(); close(done) }()
+	var err error
 	select {
 	case <-done:
 		d.cancel()
-		return nil
 	case <-ctx.Done():
 		d.cancel()
 		<-done
-		return fmt.Errorf("workflow: stop dispatcher: %w", ctx.Err())
+		err = fmt.Errorf("workflow: stop dispatcher: %w", ctx.Err())
 	}
+	close(d.quit)
+	d.bg.Wait()
+	d.mu.Lock()
+	ids := make([]uint64, 0, len(d.known))
+	for id := range d.known {
+		ids = append(ids, id)
+	}
+	d.mu.Unlock()
+	if rerr := d.e.app.Store().Release(d.owner, ids); rerr != nil && err == nil {
+		err = fmt.Errorf("workflow: release leases: %w", rerr)
+	}
+	return err
+}
+
+// halt stops the node as if its process died (tests of several nodes): no more claims,
+// renewals or outcomes, runs stop where they are, and the leases stay until they expire.
+func (d *dispatcher) halt() {
+	d.mu.Lock()
+	d.halted, d.stopped = true, true
+	d.mu.Unlock()
+	d.cond.Broadcast()
+	close(d.quit)
+	d.bg.Wait()
+	d.cancel()
+	d.wg.Wait()
 }
 
 // next takes the execution a free worker runs: the oldest of the workflow with the fewest
@@ -273,7 +461,19 @@ func (d *dispatcher) work() {
 		}
 		d.e.pruneSoon()
 		d.done(id, key)
+		if d.depth() < d.workers {
+			select { // running low: claim what other nodes left
+			case d.claimKick <- struct{}{}:
+			default:
+			}
+		}
 	}
+}
+
+func (d *dispatcher) isHalted() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.halted
 }
 
 // startMarkAfter is how long an async run goes before its record is marked started
@@ -351,13 +551,16 @@ func (e *Engine) process(parent context.Context, id uint64) error {
 		// Shutdown, not a user's cancel: leave it queued to run again on the next start.
 		return nil
 	}
+	if claim.lost.Load() || e.disp.isHalted() {
+		return nil // another node runs it again (halted: this node is as good as dead)
+	}
 	// The outcome commits without waiting for durable mode's fsync (the next one covers
 	// it, before any later commit), so a worker goes on to the next execution at once: a
 	// crash before that fsync runs this execution again, as it would a running one.
 	// Logged before the outcome commits, so whoever sees the final status can find its line.
 	e.logFailed(wf, exec)
 	return e.app.UpdateLazy(context.WithoutCancel(ctx), func(tx *core.Tx) error {
-		if err := e.disp.remove(tx, id); err != nil {
+		if err := e.disp.finish(tx, id); err != nil {
 			return err
 		}
 		if err := e.markExecuted(tx, wf.ID); err != nil {
@@ -437,8 +640,21 @@ func (e *Engine) executionWorkflow(tx *core.Tx, exec *Execution) (*Workflow, err
 }
 
 // CancelExecution aborts a running execution or ends a queued one (status -3, reason
-// manual_cancel). It reports false when the execution had already ended.
+// manual_cancel). It reports false when the execution had already ended. An execution
+// another node holds (its lease is live) gets the queue's cancel mark: that node sees it
+// at its next renewal and cancels it there.
 func (e *Engine) CancelExecution(ctx context.Context, id uint64) (bool, error) {
+	return e.cancel(ctx, id, true)
+}
+
+// cancelHere cancels an execution this node holds whose cancel mark it found.
+func (e *Engine) cancelHere(ctx context.Context, id uint64) {
+	if _, err := e.cancel(ctx, id, false); err != nil && !errors.Is(err, core.ErrNotFound) {
+		e.log.Warn("cancel execution", "execution", id, "err", err)
+	}
+}
+
+func (e *Engine) cancel(ctx context.Context, id uint64, mark bool) (bool, error) {
 	if v, ok := e.running.Load(id); ok {
 		st := v.(*runState)
 		if st.read != nil {
@@ -454,6 +670,7 @@ func (e *Engine) CancelExecution(ctx context.Context, id uint64) (bool, error) {
 	}
 	var ended bool
 	err := e.app.Update(ctx, func(tx *core.Tx) error {
+		ended = false
 		exec, err := e.loadExecution(tx, id)
 		if err != nil {
 			return err
@@ -461,6 +678,16 @@ func (e *Engine) CancelExecution(ctx context.Context, id uint64) (bool, error) {
 		if exec.Final() {
 			ended = true
 			return nil
+		}
+		if mark {
+			q, err := tx.QueueGet(id)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if err == nil && q.Live && q.Owner != e.disp.owner {
+				_, err := tx.QueueCancel(id)
+				return err
+			}
 		}
 		return e.finishQueued(tx, id, StatusAborted, "manual_cancel")
 	})

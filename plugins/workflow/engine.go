@@ -36,9 +36,15 @@ type Config struct {
 	// MaxExecutions caps the execution history: beyond it the oldest final executions are
 	// deleted (default 100000).
 	MaxExecutions int
-	// SweepInterval is how often the queue in the store is checked for executions the
-	// dispatcher does not know about (default 30s).
+	// SweepInterval is how often the queue in the store is checked for ready executions no
+	// node holds, e.g. those of a node that died (default 10s).
 	SweepInterval time.Duration
+	// Lease is how long a node holds a queued execution without renewing its lease
+	// (default 20s): a node that dies loses its executions to the others after it.
+	Lease time.Duration
+	// RenewInterval is how often a node renews its leases and reads the cancel marks of
+	// its executions (default 2s, at most a third of Lease).
+	RenewInterval time.Duration
 }
 
 // Trigger is a trigger type: it validates the config of its workflows and builds the
@@ -96,9 +102,12 @@ type Engine struct {
 	// gonePrefix starts the keys of destroyed workflow versions whose executions are still
 	// to be removed (goneKey).
 	gonePrefix []byte
-	count      atomic.Int64 // executions in the store (approximate)
+	// leasePrefix starts the keys of the leases on once-only work (takeLease).
+	leasePrefix []byte
+	count       atomic.Int64 // executions in the store (approximate: this node's, recounted by prune)
 	// pruneFrom is the lowest execution id the next prune looks at (0: the first), and
-	// prunes counts them; only prune, on the dispatcher's background goroutine, uses them.
+	// prunes counts them; only prune, on the dispatcher's background goroutine and under
+	// the prune lease, uses them.
 	pruneFrom uint64
 	prunes    uint64
 
@@ -120,8 +129,15 @@ func New(cfg Config) *Engine {
 		cfg.MaxExecutions = 100000
 	}
 	if cfg.SweepInterval <= 0 {
-		cfg.SweepInterval = 30 * time.Second
+		cfg.SweepInterval = 10 * time.Second
 	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 20 * time.Second
+	}
+	if cfg.RenewInterval <= 0 {
+		cfg.RenewInterval = 2 * time.Second
+	}
+	cfg.RenewInterval = min(cfg.RenewInterval, cfg.Lease/3)
 	e := &Engine{cfg: cfg, triggers: map[string]Trigger{}}
 	e.snap.Store(&snapshot{byKey: map[string]*Workflow{}})
 	return e
@@ -164,6 +180,7 @@ func (e *Engine) Init(h *core.Host) error {
 	e.metrics = newEngineMetrics(h, e.disp)
 	h.Ready("dispatcher", e.disp.ready)
 	e.gonePrefix = append(append([]byte(nil), prefix...), "gone/"...)
+	e.leasePrefix = append(append([]byte(nil), prefix...), "lease/"...)
 	return nil
 }
 
@@ -555,9 +572,31 @@ func (e *Engine) pruneSoon() {
 const pruneBatch = store.SmallWrites / 4
 
 // prune deletes the oldest final executions beyond MaxExecutions, in batches. Only the
-// dispatcher's background goroutine calls it.
-func (e *Engine) prune() {
-	over := e.count.Load() - int64(e.cfg.MaxExecutions)
+// dispatcher's background goroutine calls it: when this node's count is over the cap, and
+// every sweep (check), since other nodes' executions are not in its count. It runs on one
+// node at a time, the holder of the "prune" lease, which counts the executions in the
+// store first; a node that takes the lease over starts again from the first id.
+func (e *Engine) prune(check bool) {
+	if !check && e.count.Load() <= int64(e.cfg.MaxExecutions) {
+		return
+	}
+	held, fresh, err := e.takeLease("prune")
+	if err != nil || !held {
+		if err != nil {
+			e.log.Warn("prune executions", "err", err)
+		}
+		return
+	}
+	if fresh {
+		e.pruneFrom, e.prunes = 0, 0
+	}
+	n, err := e.countExecutions()
+	if err != nil {
+		e.log.Warn("prune executions", "err", err)
+		return
+	}
+	e.count.Store(int64(n))
+	over := int64(n) - int64(e.cfg.MaxExecutions)
 	if over <= 0 {
 		return
 	}
@@ -607,6 +646,32 @@ func (e *Engine) prune() {
 	if err != nil {
 		e.log.Warn("prune executions", "err", err)
 	}
+}
+
+// takeLease takes or renews this node's lease on once-only work for the engine's Lease:
+// held is false while another node holds it, fresh is set when this node did not hold it.
+// The lease is a key with the owner and a TTL, read and written in one transaction, so two
+// nodes never both take it (a conflict makes one of them read the other's).
+func (e *Engine) takeLease(name string) (held, fresh bool, err error) {
+	key := append(append([]byte(nil), e.leasePrefix...), name...)
+	err = e.app.Update(context.Background(), func(tx *core.Tx) error {
+		held, fresh = false, false
+		v, err := tx.Get(key)
+		switch {
+		case err == nil && string(v) != e.disp.owner:
+			return nil
+		case errors.Is(err, store.ErrNotFound):
+			fresh = true
+		case err != nil:
+			return err
+		}
+		held = true
+		return tx.SetTTL(key, []byte(e.disp.owner), e.cfg.Lease)
+	})
+	if err != nil {
+		return false, false, fmt.Errorf("workflow: lease %s: %w", name, err)
+	}
+	return held, fresh, nil
 }
 
 // GenericFailure is the response message of a sync workflow that errored or timed out: the

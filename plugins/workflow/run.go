@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/actionflow/actionflow/core"
@@ -28,6 +29,9 @@ type runState struct {
 	// read, for an async execution, is closed once its worker has read it: a cancel waits
 	// for that to know whether there is a run to cancel.
 	read chan struct{}
+
+	// lost is set when this node lost the execution's lease: its outcome is not written.
+	lost atomic.Bool
 
 	mu    sync.Mutex
 	notes []LogLine // lines other parts of the engine add, e.g. a trigger skipped by loop protection

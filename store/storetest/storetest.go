@@ -33,6 +33,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"conflicts lose no update", testConflicts},
 		{"unique under concurrency", testUnique},
 		{"queue claims each item once", testQueue},
+		{"execution queue: claims each entry once", testClaimOnce},
+		{"execution queue: leases", testLeases},
 		{"ttl", testTTL},
 		{"sequences", testSequences},
 		{"store calls inside transactions", testNested},
