@@ -90,6 +90,11 @@ func (a *App) initOps() error {
 	a.ops.metrics = s
 	a.ops.reqDur = s.NewPrometheusHistogram("actionflow_http_request_duration_seconds")
 	s.NewGauge("actionflow_lua_states_in_use", func() float64 { return float64(a.lua.StatesInUse()) })
+	if rc, ok := a.store.(store.RetryCounter); ok {
+		// A counter read from the store (a gauge function is how the metrics package
+		// publishes a value it does not increment itself).
+		s.NewGauge("actionflow_store_conflict_retries_total", func() float64 { return float64(rc.ConflictRetries()) })
+	}
 	return nil
 }
 

@@ -162,6 +162,7 @@ func TestMetrics(t *testing.T) {
 		{"duration histogram", `actionflow_http_request_duration_seconds_count`, -1},
 		{"duration buckets", `actionflow_http_request_duration_seconds_bucket{le="+Inf"}`, -1},
 		{"lua states", `actionflow_lua_states_in_use`, 0},
+		{"store conflict retries", `actionflow_store_conflict_retries_total`, -1},
 		{"go runtime", `go_goroutines`, -1},
 	}
 	for _, tc := range tests {

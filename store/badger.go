@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -51,8 +52,9 @@ const DefaultValueThreshold = 256 << 10
 type Badger struct {
 	db      *badger.DB
 	retries int
-	sync    *syncer // nil unless SyncWrites
-	stopGC  func()  // ends collectGarbage; nil when it does not run
+	retried atomic.Uint64 // conflicting Updates run again, for ConflictRetries
+	sync    *syncer       // nil unless SyncWrites
+	stopGC  func()        // ends collectGarbage; nil when it does not run
 	gcDone  chan struct{}
 
 	mu   sync.Mutex
@@ -219,11 +221,15 @@ func (b *Badger) update(fn func(Txn) error, lazy bool) error {
 		if !errors.Is(err, badger.ErrConflict) {
 			return mapErr(err)
 		}
+		b.retried.Add(1)
 		// Back off a little, with jitter, so the conflicting writers spread out.
 		time.Sleep(time.Duration(rand.IntN(200*(attempt+1))) * time.Microsecond)
 	}
 	return fmt.Errorf("store: after %d retries: %w", b.retries, ErrConflict)
 }
+
+// ConflictRetries implements RetryCounter.
+func (b *Badger) ConflictRetries() uint64 { return b.retried.Load() }
 
 // NextID implements Store.
 func (b *Badger) NextID(name string) (uint64, error) {

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4/skl"
@@ -51,6 +52,7 @@ type Postgres struct {
 	views   *pgxpool.Pool // View
 	seqs    *pgxpool.Pool // NextID's leases
 	retries int
+	retried atomic.Uint64 // conflicting Updates run again, for ConflictRetries
 	log     *slog.Logger
 
 	ctx       context.Context // ends at Close
@@ -245,11 +247,15 @@ func (p *Postgres) update(fn func(Txn) error, lazy bool) error {
 		if !retry {
 			return err
 		}
+		p.retried.Add(1)
 		// Back off a little, with jitter, as badger's Update does.
 		time.Sleep(time.Duration(rand.IntN(200*(attempt+1))) * time.Microsecond)
 	}
 	return fmt.Errorf("store: after %d retries: %w (%v)", p.retries, ErrConflict, err)
 }
+
+// ConflictRetries implements RetryCounter.
+func (p *Postgres) ConflictRetries() uint64 { return p.retried.Load() }
 
 // try runs fn once in a SERIALIZABLE transaction and commits it; retry reports a
 // serialization failure (of a read, a write or the commit).

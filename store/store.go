@@ -58,6 +58,14 @@ type LazyUpdater interface {
 	UpdateLazy(fn func(Txn) error) error
 }
 
+// RetryCounter is a Store that counts its conflict retries: how many times an Update's
+// transaction conflicted (badger) or failed to serialize (PostgreSQL) and was run again
+// (the last conflict of an Update that gives up with ErrConflict counts too).
+// core publishes it as actionflow_store_conflict_retries_total.
+type RetryCounter interface {
+	ConflictRetries() uint64
+}
+
 // Txn is one transaction. Byte slices passed to Set may not be changed afterwards; slices
 // returned by Get and Scan belong to the caller.
 type Txn interface {

@@ -32,6 +32,8 @@ type reportConfig struct {
 	Records     int      `json:"records"`
 	URL         string   `json:"url,omitempty"`
 	URLDurable  string   `json:"urlDurable,omitempty"`
+	Store       string   `json:"store"` // "badger" or "postgres"
+	Nodes       int      `json:"nodes"`
 	CPUs        int      `json:"cpus"`
 	GOMAXPROCS  int      `json:"gomaxprocs"`
 	GoVersion   string   `json:"goVersion"`
@@ -62,6 +64,7 @@ func runBench(ctx context.Context, opts options, stderr io.Writer) (*report, err
 	rep := &report{Started: time.Now(), Config: reportConfig{
 		Duration: opts.Duration.String(), Warmup: opts.Warmup.String(), Concurrency: opts.Concurrency,
 		Workloads: opts.Workloads, Quick: opts.Quick, Records: opts.Records, URL: opts.URL, URLDurable: opts.URLDurable,
+		Store: storeKind(opts.Store), Nodes: opts.Nodes,
 		CPUs: goruntime.NumCPU(), GOMAXPROCS: goruntime.GOMAXPROCS(0), GoVersion: goruntime.Version(),
 	}}
 	var main, durable []string
@@ -79,9 +82,12 @@ func runBench(ctx context.Context, opts options, stderr io.Writer) (*report, err
 		rep.Results = append(rep.Results, rs...)
 	}
 	if err == nil && len(durable) > 0 {
-		if opts.URL != "" && opts.URLDurable == "" {
+		switch {
+		case opts.Store != "":
+			rep.Notes = append(rep.Notes, strings.Join(durable, ",")+" skipped: durable mode is badger's (on PostgreSQL every commit is durable as the server is configured)")
+		case opts.URL != "" && opts.URLDurable == "":
 			rep.Notes = append(rep.Notes, strings.Join(durable, ",")+" skipped: with --url it needs --url-durable")
-		} else {
+		default:
 			var rs []result
 			rs, rep.PeakRSS.Durable, rep.PeakAnon.Durable, err = runOnServer(ctx, opts, true, durable, stderr)
 			rep.Results = append(rep.Results, rs...)
@@ -99,15 +105,17 @@ func runBench(ctx context.Context, opts options, stderr io.Writer) (*report, err
 	return rep, err
 }
 
-// runOnServer starts a server (unless --url), runs the workloads on it, reads its peak
-// RSS (and samples its anonymous part) and stops it.
+// runOnServer starts the servers (unless --url): one on a fresh temporary badger store,
+// or --nodes on a fresh schema of the --store database, one after another (the first
+// makes the root user). It runs the workloads on them, reads the first one's peak RSS
+// (and samples its anonymous part) and stops them all.
 func runOnServer(ctx context.Context, opts options, durable bool, names []string, stderr io.Writer) (rs []result, rss, anon *int64, err error) {
 	if opts.URL != "" {
 		base := opts.URL
 		if durable {
 			base = opts.URLDurable
 		}
-		rs, err = runWorkloads(ctx, base, opts, credentials{Email: opts.RootEmail, Password: opts.RootPassword}, names, stderr, 0)
+		rs, err = runWorkloads(ctx, target{bases: []string{base}}, opts, credentials{Email: opts.RootEmail, Password: opts.RootPassword}, names, stderr)
 		return rs, nil, nil, err
 	}
 	cfg := serverConfig{Durable: durable, RootPassword: randomSecret(12), CPUProfile: opts.CPUProfile, MemProfile: opts.MemProfile,
@@ -115,25 +123,79 @@ func runOnServer(ctx context.Context, opts options, durable bool, names []string
 	if durable {
 		cfg.CPUProfile, cfg.MemProfile = suffixed(cfg.CPUProfile, ".w5"), suffixed(cfg.MemProfile, ".w5")
 	}
-	srv, err := startServer(ctx, cfg)
-	if err != nil {
-		return nil, nil, nil, err
+	var tg target
+	if opts.Store != "" {
+		url, drop, err := freshSchema(ctx, opts.Store)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		defer func() { err = errors.Join(err, drop()) }()
+		cfg.Store = url
+		var why string
+		if tg.pg, why = findPostgres(ctx, url); tg.pg == nil {
+			fmt.Fprintf(stderr, "actionflow-bench: PostgreSQL's CPU time is not measured: %s\n", why)
+		}
 	}
-	sampler := sampleAnon(srv.cmd.Process.Pid, 100*time.Millisecond)
+	var srvs []*server
+	defer func() {
+		for _, srv := range srvs {
+			err = errors.Join(err, srv.stop(90*time.Second))
+		}
+	}()
+	for i := range opts.Nodes {
+		c := cfg
+		if i > 0 {
+			c.CPUProfile, c.MemProfile = suffixed(c.CPUProfile, fmt.Sprintf(".node%d", i+1)), suffixed(c.MemProfile, fmt.Sprintf(".node%d", i+1))
+		}
+		srv, err := startServer(ctx, c)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		srvs = append(srvs, srv)
+		tg.bases = append(tg.bases, srv.url)
+		tg.pids = append(tg.pids, srv.cmd.Process.Pid)
+		kind := "server"
+		switch {
+		case durable:
+			kind = "durable server"
+		case opts.Nodes > 1:
+			kind = fmt.Sprintf("node %d", i+1)
+		}
+		where := "data " + srv.dir
+		if opts.Store != "" {
+			where = "store PostgreSQL"
+		}
+		fmt.Fprintf(stderr, "actionflow-bench: %s at %s (pid %d, %s)\n", kind, srv.url, srv.cmd.Process.Pid, where)
+	}
+	tg.kill = func(node int) error { return srvs[node].kill() }
+	tg.restart = func(ctx context.Context, node int) (string, int, error) {
+		if err := srvs[node].stop(90 * time.Second); err != nil {
+			return "", 0, err
+		}
+		srv, err := startServer(ctx, srvs[node].cfg)
+		if err != nil {
+			return "", 0, err
+		}
+		srvs[node] = srv
+		return srv.url, srv.cmd.Process.Pid, nil
+	}
+	sampler := sampleAnon(srvs[0].cmd.Process.Pid, 100*time.Millisecond)
 	defer func() {
 		anon = sampler.Stop()
-		if n, rerr := srv.PeakRSS(); rerr == nil {
+		if n, rerr := srvs[0].PeakRSS(); rerr == nil {
 			rss = &n
 		}
-		err = errors.Join(err, srv.stop(90*time.Second))
 	}()
-	kind := "server"
-	if durable {
-		kind = "durable server"
-	}
-	fmt.Fprintf(stderr, "actionflow-bench: %s at %s (pid %d, data %s)\n", kind, srv.url, srv.cmd.Process.Pid, srv.dir)
-	rs, err = runWorkloads(ctx, srv.url, opts, credentials{Email: defaultRootEmail, Password: cfg.RootPassword}, names, stderr, srv.cmd.Process.Pid)
+	rs, err = runWorkloads(ctx, tg, opts, credentials{Email: defaultRootEmail, Password: cfg.RootPassword}, names, stderr)
 	return rs, rss, anon, err
+}
+
+// storeKind names the store of a --store URL.
+func storeKind(url string) string {
+	if url == "" {
+		return "badger"
+	}
+	return "postgres"
 }
 
 // suffixed adds suffix to a file name, if there is one.

@@ -58,7 +58,7 @@ func TestRunWorkloads(t *testing.T) {
 			opts := tinyOptions()
 			opts.Workloads = tt.workloads
 			var progress strings.Builder
-			rs, err := runWorkloads(context.Background(), base, opts, credentials{Email: defaultRootEmail, Password: "bench-test"}, tt.workloads, &progress, 0)
+			rs, err := runWorkloads(context.Background(), target{bases: []string{base}}, opts, credentials{Email: defaultRootEmail, Password: "bench-test"}, tt.workloads, &progress)
 			if err != nil {
 				t.Fatalf("runWorkloads: %v\n%s", err, progress.String())
 			}
@@ -183,6 +183,76 @@ func TestRun(t *testing.T) {
 						t.Errorf("%s: CPU time per request not read: server %v, client %v", r.Name, r.ServerCPUus, r.ClientCPUus)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestRunNodes runs the command on PostgreSQL with two nodes, as `actionflow-bench --store
+// postgres://... --nodes 2` does: both nodes serve (no errors), the CPU times of the nodes
+// and of the local PostgreSQL cluster and the conflict retries are read, and W3's
+// executions are checked against its records: none lost, none doubled. It needs
+// ACTIONFLOW_TEST_POSTGRES (skipped without it, failed with CI=true).
+func TestRunNodes(t *testing.T) {
+	pg := os.Getenv("ACTIONFLOW_TEST_POSTGRES")
+	if pg == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true: ACTIONFLOW_TEST_POSTGRES is not set")
+		}
+		t.Skip("ACTIONFLOW_TEST_POSTGRES is not set: set it to a postgres:// URL to run this test (.ci/run does)")
+	}
+	if testing.Short() {
+		t.Skip("starts server processes")
+	}
+	jsonPath := filepath.Join(t.TempDir(), "out.json")
+	args := []string{"--store", pg, "--nodes", "2", "--duration", "300ms", "--warmup", "100ms", "--concurrency", "4",
+		"--workloads", "W1,W3,W5", "--json", jsonPath}
+	var stdout, stderr strings.Builder
+	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatalf("json: %v\n%s", err, b)
+	}
+	t.Run("two nodes on postgres", func(t *testing.T) {
+		if rep.Config.Nodes != 2 || rep.Config.Store != "postgres" {
+			t.Fatalf("config %+v", rep.Config)
+		}
+		for _, want := range []string{"node 1 at", "node 2 at"} {
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("progress lacks %q:\n%s", want, stderr.String())
+			}
+		}
+	})
+	t.Run("W5 skipped with a note", func(t *testing.T) {
+		if len(rep.Results) != 2 || !strings.Contains(stdout.String(), "W5 skipped") {
+			t.Fatalf("%d results; output:\n%s", len(rep.Results), stdout.String())
+		}
+	})
+	for _, r := range rep.Results {
+		t.Run(r.Name, func(t *testing.T) {
+			if r.Errors != 0 || r.RPS <= 0 {
+				t.Errorf("%d errors, %.0f req/s: %s", r.Errors, r.RPS, r.FirstError)
+			}
+			if r.RetriesPerSec == nil || *r.RetriesPerSec < 0 {
+				t.Errorf("conflict retries not read: %v", r.RetriesPerSec)
+			}
+			if goruntime.GOOS == "linux" && (r.ServerCPUus == nil || r.PostgresCPUus == nil || *r.PostgresCPUus <= 0) {
+				t.Errorf("CPU time per request not read: nodes %v, postgres %v", r.ServerCPUus, r.PostgresCPUus)
+			}
+			if r.Name != "W3" {
+				return
+			}
+			if d := r.Drain; d == nil || d.Unfinished != 0 || d.Failed != 0 {
+				t.Errorf("drain: %+v", r.Drain)
+			}
+			if c := r.Check; c == nil || c.Records < int(r.Requests) || c.Lost != 0 || c.Doubled != 0 || c.Executions != c.Records {
+				t.Errorf("executions against records: %+v (requests %d)", r.Check, r.Requests)
 			}
 		})
 	}

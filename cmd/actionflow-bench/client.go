@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -126,6 +127,35 @@ func (c *client) signIn(ctx context.Context, email, password string) (string, er
 		return "", fmt.Errorf("client: sign in as %s: no token in the answer", email)
 	}
 	return out.Token, nil
+}
+
+// metric scrapes the server's /metrics and returns the value of the series name (one
+// without labels); false when the server does not publish it (or /metrics is off).
+func (c *client) metric(ctx context.Context, name string) (float64, bool) {
+	if ctx.Err() != nil {
+		return 0, false
+	}
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(c.base + "/metrics")
+	if err := c.hc.DoTimeout(req, resp, c.timeout); err != nil || resp.StatusCode() != 200 {
+		return 0, false
+	}
+	return metricValue(string(resp.Body()), name)
+}
+
+// metricValue finds "name value" in a Prometheus text exposition.
+func metricValue(text, name string) (float64, bool) {
+	for _, line := range strings.Split(text, "\n") {
+		rest, ok := strings.CutPrefix(line, name+" ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		return v, err == nil
+	}
+	return 0, false
 }
 
 // listPath is /api/<resource>:list with the query parameters, encoded.

@@ -14,27 +14,57 @@ import (
 // would need cgo to ask).
 const clockTick = time.Second / 100
 
-// cpuReading is the CPU time (user + system) used so far by the server and by the bench
-// process itself; a field is nil when it could not be read (the server is not our child,
-// or there is no /proc).
+// cpuReading is the CPU time (user + system) used so far by the server processes (all
+// nodes), by the bench process itself and by the PostgreSQL cluster, and the servers'
+// store conflict retries so far; a field is nil when it could not be read (the server is
+// not our child, a node has died, there is no /proc, a remote PostgreSQL, no metric).
 type cpuReading struct {
-	Server *time.Duration
-	Client *time.Duration
+	At       time.Time
+	Server   *time.Duration
+	Client   *time.Duration
+	Postgres *time.Duration
+	Retries  *float64
 }
 
-// readCPU reads the CPU time of the server process serverPid (none when 0) and of this
-// process. It never fails: what cannot be read stays nil.
-func readCPU(serverPid int) cpuReading {
-	var c cpuReading
-	if serverPid != 0 {
-		if d, err := procCPU(serverPid); err == nil {
-			c.Server = &d
+// readCPU reads the CPU time of the server processes serverPids (none when empty: Server
+// stays nil), of this process and of the PostgreSQL cluster pg (when not nil). It never
+// fails: what cannot be read stays nil.
+func readCPU(serverPids []int, pg *pgCluster) cpuReading {
+	c := cpuReading{At: time.Now()}
+	if len(serverPids) > 0 {
+		var sum time.Duration
+		ok := true
+		for _, pid := range serverPids {
+			d, err := procCPU(pid)
+			if err != nil {
+				ok = false
+				break
+			}
+			sum += d
+		}
+		if ok {
+			c.Server = &sum
 		}
 	}
 	if d, err := procCPU(os.Getpid()); err == nil {
 		c.Client = &d
 	}
+	if pg != nil {
+		if d, err := pg.CPU(); err == nil {
+			c.Postgres = &d
+		}
+	}
 	return c
+}
+
+// retriesPerSec is the rate of store conflict retries between two readings; nil when
+// either lacks them.
+func retriesPerSec(from, to cpuReading) *float64 {
+	if from.Retries == nil || to.Retries == nil || !to.At.After(from.At) {
+		return nil
+	}
+	v := (*to.Retries - *from.Retries) / to.At.Sub(from.At).Seconds()
+	return &v
 }
 
 // procCPU reads utime + stime of a process from /proc (Linux only).

@@ -47,6 +47,21 @@ Also, only when named (it runs after W2):
       until its 3 s timeout, and meanwhile 20 creates one after another bound to an
       unrelated quick sync workflow; the row's latency columns are the quick ones', and
       it prints when the slow ones were answered (all 500s, the timeout)
+  W3K kill a node (last; needs --nodes 2 or more): W3 through every node, then node 1
+      is killed (SIGKILL) as the load ends, and it measures how long until the other
+      nodes have finished every execution ("not yet: N left" when they do not within
+      --drain-timeout); the script counts its runs in the record, so it also reports
+      executions lost and run more than once
+
+Several nodes (--store, --nodes): with --store postgres://... the servers use that
+PostgreSQL database, each run in a fresh schema (bench_<random>, created and dropped by
+the bench); --nodes N starts N servers on it and spreads the load connections across
+them round-robin. Then srv-us/req is the CPU time of all the nodes, pg-us/req that of
+the PostgreSQL server's processes (a local cluster only, else n/a), and after W3 the
+executions are checked against the records: lost (a record without a resolved
+execution) and doubled (a record with more than one). W5 and W5A are badger's durable
+mode and are skipped on PostgreSQL. retries/s, on every store, is the store's conflict
+retries per second (actionflow_store_conflict_retries_total scraped from /metrics).
 
 Each workload runs a warm-up (--warmup, not measured), then --duration. Errors are
 non-2xx answers and transport errors over the whole run. Nothing is sent anywhere but
@@ -72,10 +87,14 @@ type options struct {
 	CPUProfile   string
 	MemProfile   string
 	ValueThresh  int
+	Store        string // postgres:// URL of the servers' store; empty: badger in a temp dir
+	Nodes        int    // server processes on the store
 }
 
 // allWorkloads returns the workload names in the order they run.
-func allWorkloads() []string { return []string{"W1", "W2", "W2N", "W3", "W4", "W6", "W5", "W5A"} }
+func allWorkloads() []string {
+	return []string{"W1", "W2", "W2N", "W3", "W4", "W6", "W3K", "W5", "W5A"}
+}
 
 // defaultWorkloads are the ones run unless --workloads names others: the five.
 func defaultWorkloads() []string { return []string{"W1", "W2", "W3", "W4", "W5"} }
@@ -106,7 +125,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.Duration, "duration", defaultDuration, "measured time per workload (2s with --quick)")
 	fs.DurationVar(&o.Warmup, "warmup", defaultWarmup, "warm-up per workload, excluded from the statistics")
 	fs.IntVar(&o.Concurrency, "concurrency", defaultConcurrency, "client goroutines, each with its own keep-alive connection")
-	fs.StringVar(&workloads, "workloads", strings.Join(defaultWorkloads(), ","), "comma-separated workloads to run (also W2N, W5A, W6)")
+	fs.StringVar(&workloads, "workloads", strings.Join(defaultWorkloads(), ","), "comma-separated workloads to run (also W2N, W3K, W5A, W6)")
 	fs.BoolVar(&o.Quick, "quick", false, "CI mode: 2s per workload, W4 over 10k records, 20s drain cap; the whole run takes under 30s")
 	fs.StringVar(&o.URL, "url", "", "benchmark the server at this base URL (e.g. http://127.0.0.1:13000) instead of starting one")
 	fs.StringVar(&o.URLDurable, "url-durable", "", "with --url: the base URL of a server in durable mode, for W5 (else W5 is skipped)")
@@ -118,6 +137,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the W1-W4 server's CPU profile to this file (and the W5 server's to FILE.w5)")
 	fs.IntVar(&o.ValueThresh, "value-threshold", 0, "the servers' --value-threshold (0: its default); not with --url")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write the W1-W4 server's live heap at shutdown to this file (and the W5 server's to FILE.w5)")
+	fs.StringVar(&o.Store, "store", "", "run the servers on this PostgreSQL store (postgres://user:password@host:port/db?sslmode=disable), each run in a fresh schema; not with --url")
+	fs.IntVar(&o.Nodes, "nodes", 1, "server processes to start on --store; the load connections are spread across them")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
@@ -163,6 +184,20 @@ func (o *options) validate() error {
 		return errors.New("--url-durable needs --url")
 	case o.ValueThresh != 0 && o.URL != "":
 		return errors.New("--value-threshold sets up the servers the bench starts, not one at --url")
+	case o.Store != "" && o.URL != "":
+		return errors.New("--store sets up the servers the bench starts, not one at --url")
+	case o.Nodes < 1:
+		return errors.New("--nodes must be at least 1")
+	case o.Nodes > 1 && o.Store == "":
+		return errors.New("--nodes 2 or more needs --store postgres://... (badger is one process's store)")
+	case slices.Contains(o.Workloads, "W3K") && o.Nodes < 2:
+		return errors.New("W3K kills a node: it needs --nodes 2 or more")
+	}
+	if o.Store != "" {
+		scheme, _, _ := strings.Cut(o.Store, "://")
+		if scheme = strings.ToLower(scheme); scheme != "postgres" && scheme != "postgresql" {
+			return errors.New("--store: want a postgres:// URL (the default store, badger, needs no flag)")
+		}
 	}
 	for _, u := range []struct{ name, val string }{{"url", o.URL}, {"url-durable", o.URLDurable}} {
 		if u.val == "" {

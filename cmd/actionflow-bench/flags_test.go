@@ -79,6 +79,32 @@ func TestParseFlags(t *testing.T) {
 			}
 		}},
 		{name: "value threshold with url", args: []string{"--value-threshold", "512", "--url", "http://127.0.0.1:13000", "--root-password", "x"}, wantErr: "not one at --url"},
+		{name: "one node by default", args: nil, check: func(t *testing.T, o options) {
+			if o.Nodes != 1 || o.Store != "" {
+				t.Fatalf("Nodes %d, Store %q; want 1 node on badger", o.Nodes, o.Store)
+			}
+		}},
+		{name: "store and nodes", args: []string{"--store", "postgres://u:p@127.0.0.1:5432/db?sslmode=disable", "--nodes", "2"}, check: func(t *testing.T, o options) {
+			if o.Nodes != 2 || o.Store != "postgres://u:p@127.0.0.1:5432/db?sslmode=disable" {
+				t.Fatalf("got %+v", o)
+			}
+		}},
+		{name: "postgresql scheme", args: []string{"--store", "postgresql://u@/db?host=/tmp"}, check: func(t *testing.T, o options) {
+			if o.Nodes != 1 || o.Store == "" {
+				t.Fatalf("got %+v", o)
+			}
+		}},
+		{name: "W3K runs last among the main workloads", args: []string{"--store", "postgres://u@/db", "--nodes", "2", "--workloads", "W3K,W4,W1"}, check: func(t *testing.T, o options) {
+			if !slices.Equal(o.Workloads, []string{"W1", "W4", "W3K"}) {
+				t.Fatalf("workloads %v", o.Workloads)
+			}
+		}},
+		{name: "nodes without store", args: []string{"--nodes", "2"}, wantErr: "needs --store"},
+		{name: "zero nodes", args: []string{"--nodes", "0"}, wantErr: "--nodes must be at least 1"},
+		{name: "store not postgres", args: []string{"--store", "badger:///tmp/x"}, wantErr: "want a postgres:// URL"},
+		{name: "store without scheme", args: []string{"--store", "/tmp/x"}, wantErr: "want a postgres:// URL"},
+		{name: "store with url", args: []string{"--store", "postgres://u@/db", "--url", "http://127.0.0.1:13000", "--root-password", "x"}, wantErr: "not one at --url"},
+		{name: "W3K on one node", args: []string{"--store", "postgres://u@/db", "--workloads", "W3K"}, wantErr: "W3K kills a node"},
 		{name: "positional argument", args: []string{"W1"}, wantErr: "unexpected argument"},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "not defined"},
 		{name: "bad duration", args: []string{"--duration", "soon"}, wantErr: "invalid value"},
@@ -115,7 +141,7 @@ func TestParseFlagsHelp(t *testing.T) {
 			if !errors.Is(err, flag.ErrHelp) {
 				t.Fatalf("err = %v, want flag.ErrHelp", err)
 			}
-			for _, want := range []string{"W1  create", "W2", "W2N", "W3", "W4", "W5", "-concurrency", "-quick", "-url"} {
+			for _, want := range []string{"W1  create", "W2", "W2N", "W3", "W4", "W5", "-concurrency", "-quick", "-url", "-store", "-nodes", "W3K"} {
 				if !strings.Contains(out.String(), want) {
 					t.Fatalf("usage lacks %q:\n%s", want, out.String())
 				}

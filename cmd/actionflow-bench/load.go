@@ -55,6 +55,11 @@ type worker struct {
 // keep-alive connection each) for the warm-up and then the measured window, and merges
 // what they saw. It stops early when ctx ends.
 func (c *client) load(ctx context.Context, cfg loadConfig, newFiller func(worker int) requestFiller) loadResult {
+	return loadOn(ctx, cfg, func(int) *client { return c }, newFiller)
+}
+
+// loadOn is load with worker w calling the server through node(w).
+func loadOn(ctx context.Context, cfg loadConfig, node func(worker int) *client, newFiller func(worker int) requestFiller) loadResult {
 	start := time.Now()
 	warmEnd := start.Add(cfg.Warmup)
 	end := warmEnd.Add(cfg.Duration)
@@ -64,6 +69,7 @@ func (c *client) load(ctx context.Context, cfg loadConfig, newFiller func(worker
 		w := &workers[i]
 		w.latency = newHistogram()
 		fill := newFiller(i)
+		c := node(i)
 		wg.Go(func() { c.drive(ctx, w, fill, warmEnd, end) })
 	}
 	var cpuStart, cpuEnd cpuReading

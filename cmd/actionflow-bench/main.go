@@ -44,6 +44,18 @@
 // warm-up and run in the window count with the requests), "n/a" when unreadable (the server
 // with --url, or no /proc). Traffic goes to 127.0.0.1 or the --url given, nowhere else.
 //
+// --store postgres://... runs the servers on PostgreSQL, in a fresh schema per run
+// (created and dropped by the bench), and --nodes N starts N of them on it and spreads the
+// load connections across them round-robin (nodes 2..N are restarted after each
+// workload's collections and workflow are made, since a node does not yet learn another's
+// schema changes). The report then adds pg-us/req (the CPU time of the local PostgreSQL
+// cluster: its postmaster, found as the parent of the bench's backend, and its children),
+// and after W3 with several nodes the records without an execution or with more than one.
+// retries/s, on every store, is actionflow_store_conflict_retries_total scraped from every
+// node's /metrics around the window. W3K (only when named, with --nodes 2 or more, last)
+// kills node 1 as its load ends and measures how long the others take to finish every
+// execution. W5 and W5A are skipped on PostgreSQL.
+//
 // --cpuprofile FILE makes the W1-W4 server write a CPU profile of its whole life to FILE
 // (and the W5 server to FILE.w5), --memprofile FILE its live heap at shutdown; read them
 // with `go tool pprof -top FILE`. Profile one workload at a time (--workloads W2) to see

@@ -14,13 +14,26 @@ import (
 // notes.
 func printReport(w io.Writer, rep *report) {
 	c := rep.Config
-	fmt.Fprintf(w, "actionflow-bench: %s per workload after %s warm-up, %d connections, %d CPUs, %s\n",
+	fmt.Fprintf(w, "actionflow-bench: %s per workload after %s warm-up, %d connections, %d CPUs, %s",
 		c.Duration, c.Warmup, c.Concurrency, c.CPUs, c.GoVersion)
-	rows := [][]string{{"workload", "req/s", "p50ms", "p99ms", "errors", "srv-us/req", "cli-us/req", ""}}
+	if c.Store != "" {
+		fmt.Fprintf(w, ", store %s, %d node(s)", c.Store, c.Nodes)
+	}
+	fmt.Fprintln(w)
+	pg := c.Store == "postgres"
+	head := []string{"workload", "req/s", "p50ms", "p99ms", "errors", "srv-us/req", "cli-us/req"}
+	if pg {
+		head = append(head, "pg-us/req")
+	}
+	rows := [][]string{append(head, "retries/s", "")}
 	for _, r := range rep.Results {
-		rows = append(rows, []string{r.Name + " " + r.Title, fmt.Sprintf("%.0f", r.RPS),
+		row := []string{r.Name + " " + r.Title, fmt.Sprintf("%.0f", r.RPS),
 			fmt.Sprintf("%.2f", r.P50ms), fmt.Sprintf("%.2f", r.P99ms), fmt.Sprint(r.Errors),
-			microsText(r.ServerCPUus), microsText(r.ClientCPUus), extras(r)})
+			microsText(r.ServerCPUus), microsText(r.ClientCPUus)}
+		if pg {
+			row = append(row, microsText(r.PostgresCPUus))
+		}
+		rows = append(rows, append(row, microsText(r.RetriesPerSec), extras(r)))
 	}
 	writeTable(w, rows)
 	fmt.Fprintf(w, "W2/W1=%s  W3/W1=%s", ratioText(rep.Ratios.W2W1), ratioText(rep.Ratios.W3W1))
@@ -57,6 +70,17 @@ func extras(r result) string {
 		if d.Failed > 0 {
 			parts = append(parts, fmt.Sprintf("failed=%d", d.Failed))
 		}
+	}
+	if c := r.Check; c != nil {
+		parts = append(parts, fmt.Sprintf("lost=%d doubled=%d", c.Lost, c.Doubled))
+	}
+	if k := r.Kill; k != nil {
+		if k.Finished {
+			parts = append(parts, fmt.Sprintf("node 1 killed with %d unfinished: all done %.1fs later", k.AtKill, k.Seconds))
+		} else {
+			parts = append(parts, fmt.Sprintf("node 1 killed with %d unfinished: not yet: %d left after %.0fs", k.AtKill, k.Left, k.Seconds))
+		}
+		parts = append(parts, fmt.Sprintf("lost=%d reruns=%d", k.Lost, k.Reruns))
 	}
 	if f := r.Fairness; f != nil {
 		parts = append(parts, fmt.Sprintf("slow: %d timeouts, p50 %.0fms max %.0fms; quick max %.0fms", f.SlowTimeouts, f.SlowP50ms, f.SlowMaxMs, f.QuickMaxMs))

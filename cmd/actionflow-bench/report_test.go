@@ -156,10 +156,11 @@ func TestPrintReport(t *testing.T) {
 	w2, cpuW3 := 0.5, 0.2345
 	srv1, cli1, srv3 := 31.25, 18.04, 140.0
 	rss, anon := int64(150<<20), int64(90<<20)
+	retries := 2.5
 	rep := &report{
 		Config: reportConfig{Duration: "2s", Warmup: "500ms", Concurrency: 32, CPUs: 2, GoVersion: "go1.26"},
 		Results: []result{
-			{Name: "W1", Title: "create", RPS: 10000, P50ms: 1.5, P99ms: 9.25, ServerCPUus: &srv1, ClientCPUus: &cli1},
+			{Name: "W1", Title: "create", RPS: 10000, P50ms: 1.5, P99ms: 9.25, ServerCPUus: &srv1, ClientCPUus: &cli1, RetriesPerSec: &retries},
 			{Name: "W3", Title: "create + async Lua", RPS: 8000, P50ms: 2, P99ms: 12, Errors: 3,
 				Drain: &drain{PerSec: 5123, QueueP99ms: 812, Unfinished: 7}, ServerCPUus: &srv3},
 		},
@@ -176,13 +177,51 @@ func TestPrintReport(t *testing.T) {
 		line int
 		want string
 	}{
-		{"header", 1, "workload               req/s  p50ms  p99ms  errors  srv-us/req  cli-us/req"},
-		{"W1", 2, "W1 create              10000   1.50   9.25       0        31.2        18.0"},
-		{"W3 with drain", 3, "W3 create + async Lua   8000   2.00  12.00       3       140.0         n/a  drain=5123/s queue-p99=812ms unfinished=7"},
+		{"header", 1, "workload               req/s  p50ms  p99ms  errors  srv-us/req  cli-us/req  retries/s"},
+		{"W1", 2, "W1 create              10000   1.50   9.25       0        31.2        18.0        2.5"},
+		{"W3 with drain", 3, "W3 create + async Lua   8000   2.00  12.00       3       140.0         n/a        n/a  drain=5123/s queue-p99=812ms unfinished=7"},
 		{"ratios", 4, "W2/W1=0.50  W3/W1=n/a"},
 		{"cpu ratios", 5, "cpu W1/W2=n/a  W1/W3=0.23"},
 		{"rss", 6, "server peak RSS: W1-W4 150 MB (anonymous 90 MB), W5 150 MB"},
 		{"notes", 7, "note: W5 skipped"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.line >= len(lines) || lines[tt.line] != tt.want {
+				t.Fatalf("line %d:\n got %q\nwant %q\nreport:\n%s", tt.line, lines[min(tt.line, len(lines)-1)], tt.want, out.String())
+			}
+		})
+	}
+}
+
+// TestPrintReportNodes: on PostgreSQL a pg-us/req column, W3's check of executions
+// against records, and W3K's kill, finished or not.
+func TestPrintReportNodes(t *testing.T) {
+	srv, pgus, retries := 200.0, 150.0, 12.0
+	rep := &report{
+		Config: reportConfig{Duration: "2s", Warmup: "500ms", Concurrency: 32, CPUs: 2, GoVersion: "go1.26", Store: "postgres", Nodes: 2},
+		Results: []result{
+			{Name: "W3", Title: "create + async Lua", RPS: 900, P50ms: 30, P99ms: 90, ServerCPUus: &srv, PostgresCPUus: &pgus, RetriesPerSec: &retries,
+				Drain: &drain{PerSec: 800, QueueP99ms: 5}, Check: &execCheck{Records: 10, Executions: 10}},
+			{Name: "W3K", Title: "create + async Lua, node 1 killed", RPS: 800, P50ms: 30, P99ms: 90,
+				Kill: &killDrain{AtKill: 120, Left: 40, Seconds: 60, Lost: 40}},
+			{Name: "W3K", Title: "create + async Lua, node 1 killed", RPS: 800, P50ms: 30, P99ms: 90,
+				Kill: &killDrain{AtKill: 120, Seconds: 31.25, Finished: true, Reruns: 2}},
+		},
+	}
+	var out strings.Builder
+	printReport(&out, rep)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	tests := []struct {
+		name string
+		line int
+		want string
+	}{
+		{"store and nodes", 0, "actionflow-bench: 2s per workload after 500ms warm-up, 32 connections, 2 CPUs, go1.26, store postgres, 2 node(s)"},
+		{"postgres column", 1, "workload                               req/s  p50ms  p99ms  errors  srv-us/req  cli-us/req  pg-us/req  retries/s"},
+		{"W3 checked", 2, "W3 create + async Lua                    900  30.00  90.00       0       200.0         n/a      150.0       12.0  drain=800/s queue-p99=5ms lost=0 doubled=0"},
+		{"W3K not yet", 3, "W3K create + async Lua, node 1 killed    800  30.00  90.00       0         n/a         n/a        n/a        n/a  node 1 killed with 120 unfinished: not yet: 40 left after 60s lost=40 reruns=0"},
+		{"W3K done", 4, "W3K create + async Lua, node 1 killed    800  30.00  90.00       0         n/a         n/a        n/a        n/a  node 1 killed with 120 unfinished: all done 31.2s later lost=0 reruns=2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

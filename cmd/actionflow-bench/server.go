@@ -37,6 +37,7 @@ const (
 	envCPUProfile   = "ACTIONFLOW_BENCH_CPUPROFILE"      // file for a CPU profile, optional
 	envMemProfile   = "ACTIONFLOW_BENCH_MEMPROFILE"      // file for a heap profile at shutdown, optional
 	envValueThresh  = "ACTIONFLOW_BENCH_VALUE_THRESHOLD" // the store's value threshold, optional
+	envStore        = "ACTIONFLOW_BENCH_STORE"           // the store URL (postgres://), optional
 
 	// readyPrefix starts the line the child prints on stdout once it listens.
 	readyPrefix = "actionflow-bench listening on "
@@ -68,6 +69,7 @@ func serveChild(getenv func(string) string, stdout, stderr io.Writer) int {
 	cfg := core.Config{
 		Addr:         ln.Addr().String(),
 		DataDir:      getenv(envData),
+		Store:        getenv(envStore),
 		RootPassword: getenv(envRootPassword),
 		SyncWrites:   getenv(envDurable) == "1",
 		Logger:       log,
@@ -163,6 +165,8 @@ type server struct {
 	logs   *lineLimiter
 	exited chan struct{}
 	err    error // the process's exit, once exited is closed
+	killed bool  // by kill: its exit is no error
+	cfg    serverConfig
 }
 
 // serverConfig says how to start a server child.
@@ -171,7 +175,8 @@ type serverConfig struct {
 	RootPassword   string
 	CPUProfile     string
 	MemProfile     string
-	ValueThreshold int // 0: the store's default
+	ValueThreshold int    // 0: the store's default
+	Store          string // the store URL; empty: badger in the temporary directory
 	Stderr         io.Writer
 }
 
@@ -194,7 +199,7 @@ func startServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	cmd.Env = append(os.Environ(),
 		envServe+"=1", envData+"="+dir, envDurable+"="+durable,
 		envRootPassword+"="+cfg.RootPassword, envCPUProfile+"="+cfg.CPUProfile, envMemProfile+"="+cfg.MemProfile,
-		envValueThresh+"="+strconv.Itoa(cfg.ValueThreshold))
+		envValueThresh+"="+strconv.Itoa(cfg.ValueThreshold), envStore+"="+cfg.Store)
 	logs := &lineLimiter{w: cfg.Stderr, max: serverLogLines}
 	cmd.Stderr = logs
 	setParentDeathSignal(cmd)
@@ -207,7 +212,7 @@ func startServer(ctx context.Context, cfg serverConfig) (*server, error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start server: %w", err)
 	}
-	s := &server{cmd: cmd, dir: dir, logs: logs, exited: make(chan struct{})}
+	s := &server{cmd: cmd, dir: dir, logs: logs, exited: make(chan struct{}), cfg: cfg}
 	addr := make(chan string, 1)
 	go func() {
 		r := bufio.NewReader(out)
@@ -239,6 +244,16 @@ func startServer(ctx context.Context, cfg serverConfig) (*server, error) {
 // PeakRSS is the server's peak resident set size so far (VmHWM), in bytes.
 func (s *server) PeakRSS() (int64, error) { return peakRSS(s.cmd.Process.Pid) }
 
+// kill ends the server at once (SIGKILL), as a crash would, and waits for it.
+func (s *server) kill() error {
+	s.killed = true
+	if err := s.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("kill server: %w", err)
+	}
+	<-s.exited
+	return nil
+}
+
 // stop ends the server with SIGTERM (SIGKILL after grace), waits for it and removes its
 // directory.
 func (s *server) stop(grace time.Duration) error {
@@ -248,7 +263,7 @@ func (s *server) stop(grace time.Duration) error {
 	}
 	select {
 	case <-s.exited:
-		if s.err != nil {
+		if s.err != nil && !s.killed {
 			errs = append(errs, fmt.Errorf("stop server: %w", s.err))
 		}
 	case <-time.After(grace):

@@ -49,6 +49,15 @@ type result struct {
 	// ends when the queued executions have finished. Nil when unknown.
 	ServerCPUus *float64 `json:"serverCPUMicrosPerRequest,omitempty"`
 	ClientCPUus *float64 `json:"clientCPUMicrosPerRequest,omitempty"`
+	// PostgresCPUus is the CPU time of the PostgreSQL cluster per request, in µs (a local
+	// cluster only); RetriesPerSec the store's conflict retries per second, summed over
+	// the nodes, in the same window.
+	PostgresCPUus *float64 `json:"postgresCPUMicrosPerRequest,omitempty"`
+	RetriesPerSec *float64 `json:"conflictRetriesPerSec,omitempty"`
+	// Check is W3's executions checked against its records (with several nodes); Kill is
+	// W3K's outcome.
+	Check *execCheck `json:"check,omitempty"`
+	Kill  *killDrain `json:"kill,omitempty"`
 }
 
 // seed is how W4's records were made.
@@ -58,27 +67,48 @@ type seed struct {
 	PerSec  float64 `json:"perSec"`
 }
 
-// session is a signed-in benchmark against one server.
+// target is the servers a run drives: one, or several nodes on one store.
+type target struct {
+	bases []string   // the nodes' base URLs
+	pids  []int      // their processes when they are our children, else nil
+	pg    *pgCluster // the local PostgreSQL cluster of their store, else nil
+	kill  func(node int) error
+	// restart stops the node and starts it again on the same store; it returns its new
+	// base URL and process.
+	restart func(ctx context.Context, node int) (string, int, error)
+}
+
+// session is a signed-in benchmark against one server or several nodes.
 type session struct {
-	c        *client
+	c        *client   // the node the bench prepares and checks through
+	nodes    []*client // every node; load worker w uses nodes[w % len(nodes)]
 	opts     options
 	run      string // prefix of the names this run makes
 	root     string // root's token
 	member   string // the member user's token, for the load
-	pid      int    // the server's process when it is our child, else 0
+	pids     []int  // the servers' processes when they are our children, else nil
+	pg       *pgCluster
+	kill     func(node int) error
+	restart  func(ctx context.Context, node int) (string, int, error)
 	progress io.Writer
 }
 
-// runWorkloads signs in at the server at base, makes a member user, and runs the named
-// workloads one after another, each in its own collections. pid, when not 0, is the
-// server's process (our child): its peak RSS is read after each workload, and its CPU
-// time around each measured window.
-func runWorkloads(ctx context.Context, base string, opts options, cred credentials, names []string, progress io.Writer, pid int) ([]result, error) {
-	c, err := newClient(base, opts.Concurrency+4)
-	if err != nil {
-		return nil, err
+// runWorkloads signs in at the first node, makes a member user, and runs the named
+// workloads one after another, each in its own collections, spreading the load across
+// the nodes. With tg.pids (our children) the first node's peak RSS is read after each
+// workload, and the nodes' CPU time around each measured window.
+func runWorkloads(ctx context.Context, tg target, opts options, cred credentials, names []string, progress io.Writer) ([]result, error) {
+	s := &session{opts: opts, run: "bench" + randomSecret(3), pids: tg.pids, pg: tg.pg, kill: tg.kill, restart: tg.restart, progress: progress}
+	for _, base := range tg.bases {
+		c, err := newClient(base, opts.Concurrency/len(tg.bases)+5)
+		if err != nil {
+			return nil, err
+		}
+		s.nodes = append(s.nodes, c)
 	}
-	s := &session{c: c, opts: opts, run: "bench" + randomSecret(3), pid: pid, progress: progress}
+	s.c = s.nodes[0]
+	c := s.c
+	var err error
 	if s.root, err = c.signIn(ctx, cred.Email, cred.Password); err != nil {
 		return nil, fmt.Errorf("sign in as root: %w", err)
 	}
@@ -96,8 +126,8 @@ func runWorkloads(ctx context.Context, base string, opts options, cred credentia
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", name, err)
 		}
-		if pid != 0 {
-			if n, err := peakRSS(pid); err == nil {
+		if len(s.pids) > 0 {
+			if n, err := peakRSS(s.pids[0]); err == nil {
 				r.PeakRSS = &n
 			}
 		}
@@ -105,6 +135,14 @@ func runWorkloads(ctx context.Context, base string, opts options, cred credentia
 		s.logf("%s done: %.0f req/s, %d errors", name, r.RPS, r.Errors)
 	}
 	return out, nil
+}
+
+// across says how many nodes the load goes to, when more than one.
+func (s *session) across() string {
+	if len(s.nodes) < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" across %d nodes", len(s.nodes))
 }
 
 func (s *session) logf(format string, args ...any) {
@@ -131,14 +169,58 @@ func (s *session) workload(ctx context.Context, name string) (result, error) {
 		return s.createWorkload(ctx, name, "create + async Lua, durable", "async")
 	case "W6":
 		return s.fairnessWorkload(ctx, name)
+	case "W3K":
+		return s.killWorkload(ctx, name)
 	}
 	return result{}, fmt.Errorf("unknown workload %q", name)
 }
 
 func (s *session) loadConfig() loadConfig {
 	return loadConfig{Warmup: s.opts.Warmup, Duration: s.opts.Duration, Concurrency: s.opts.Concurrency,
-		CPU: func() cpuReading { return readCPU(s.pid) }}
+		CPU: s.read}
 }
+
+// read reads the CPU times (readCPU) and the nodes' store conflict retries (from /metrics).
+func (s *session) read() cpuReading {
+	c := readCPU(s.pids, s.pg)
+	var sum float64
+	for _, n := range s.nodes {
+		v, ok := n.metric(context.Background(), "actionflow_store_conflict_retries_total")
+		if !ok {
+			return c
+		}
+		sum += v
+	}
+	c.Retries = &sum
+	return c
+}
+
+// refresh makes nodes 2..N know the collections and workflows just made through node 1.
+// A node loads them when it starts and does not yet learn another node's changes (API.md
+// §13 promises it; it is being built), so the bench restarts them.
+func (s *session) refresh(ctx context.Context) error {
+	if len(s.nodes) < 2 || s.restart == nil {
+		return nil
+	}
+	for i := 1; i < len(s.nodes); i++ {
+		base, pid, err := s.restart(ctx, i)
+		if err != nil {
+			return fmt.Errorf("restart node %d: %w", i+1, err)
+		}
+		c, err := newClient(base, s.opts.Concurrency/len(s.nodes)+5)
+		if err != nil {
+			return err
+		}
+		s.nodes[i] = c
+		if len(s.pids) > i {
+			s.pids[i] = pid
+		}
+	}
+	return nil
+}
+
+// node is the client of load worker w.
+func (s *session) node(w int) *client { return s.nodes[w%len(s.nodes)] }
 
 // measured turns a load run into a result.
 func measured(name, title string, lr loadResult) result {
@@ -146,8 +228,10 @@ func measured(name, title string, lr loadResult) result {
 		Name: name, Title: title, Requests: lr.OK, RPS: lr.RPS(),
 		P50ms: ms(lr.Latency.Quantile(0.50)), P99ms: ms(lr.Latency.Quantile(0.99)),
 		Errors: lr.Errors, FirstError: lr.FirstError, Seconds: lr.Window.Seconds(),
-		ServerCPUus: perRequest(lr.CPUStart.Server, lr.CPUEnd.Server, lr.OK),
-		ClientCPUus: perRequest(lr.CPUStart.Client, lr.CPUEnd.Client, lr.OK),
+		ServerCPUus:   perRequest(lr.CPUStart.Server, lr.CPUEnd.Server, lr.OK),
+		ClientCPUus:   perRequest(lr.CPUStart.Client, lr.CPUEnd.Client, lr.OK),
+		PostgresCPUus: perRequest(lr.CPUStart.Postgres, lr.CPUEnd.Postgres, lr.OK),
+		RetriesPerSec: retriesPerSec(lr.CPUStart, lr.CPUEnd),
 	}
 }
 
@@ -184,10 +268,13 @@ func (s *session) createWorkload(ctx context.Context, name, title, mode string) 
 		key = out.Key
 		path += "?triggerWorkflows=" + url.QueryEscape(key)
 	}
-	uri := s.c.base + path
+	if err := s.refresh(ctx); err != nil {
+		return result{}, err
+	}
 	auth := "Bearer " + s.member
-	s.logf("%s: %s for %v after %v warm-up, %d connections", name, title, s.opts.Duration, s.opts.Warmup, s.opts.Concurrency)
-	lr := s.c.load(ctx, s.loadConfig(), func(w int) requestFiller {
+	s.logf("%s: %s for %v after %v warm-up, %d connections%s", name, title, s.opts.Duration, s.opts.Warmup, s.opts.Concurrency, s.across())
+	lr := loadOn(ctx, s.loadConfig(), s.node, func(w int) requestFiller {
+		uri := s.node(w).base + path
 		var seq int
 		var body []byte
 		return func(req *fasthttp.Request) {
@@ -214,7 +301,7 @@ func (s *session) createWorkload(ctx context.Context, name, title, mode string) 
 		// The CPU time runs until the executions have finished, so that it includes the
 		// workers': W3's figures cover a request and its execution.
 		var cpuEnd cpuReading
-		d, err := s.drain(ctx, key, lr.WarmEnd, lr.End, func() { cpuEnd = readCPU(s.pid) })
+		d, err := s.drain(ctx, key, lr.WarmEnd, lr.End, func() { cpuEnd = s.read() })
 		if err != nil {
 			return r, fmt.Errorf("drain: %w", err)
 		}
@@ -224,6 +311,8 @@ func (s *session) createWorkload(ctx context.Context, name, title, mode string) 
 		n := lr.OK + int64(d.Backlog)
 		r.ServerCPUus = perRequest(lr.CPUStart.Server, cpuEnd.Server, n)
 		r.ClientCPUus = perRequest(lr.CPUStart.Client, cpuEnd.Client, n)
+		r.PostgresCPUus = perRequest(lr.CPUStart.Postgres, cpuEnd.Postgres, n)
+		r.RetriesPerSec = retriesPerSec(lr.CPUStart, cpuEnd)
 		if d.Unfinished > 0 {
 			r.Notes = append(r.Notes, fmt.Sprintf("%d executions not finished after %v", d.Unfinished, s.opts.DrainTimeout))
 		}
@@ -232,6 +321,14 @@ func (s *session) createWorkload(ctx context.Context, name, title, mode string) 
 		}
 		if d.Failed > 0 {
 			r.Notes = append(r.Notes, fmt.Sprintf("%d executions did not resolve, e.g. %s", d.Failed, d.FailedWhy))
+		}
+		if len(s.nodes) > 1 {
+			if r.Check, err = s.checkExecutions(ctx, coll, key); err != nil {
+				return r, err
+			}
+			if r.Check.Lost > 0 || r.Check.Doubled > 0 {
+				r.Notes = append(r.Notes, fmt.Sprintf("%d records without an execution, %d with more than one", r.Check.Lost, r.Check.Doubled))
+			}
 		}
 	}
 	return r, ctx.Err()
@@ -275,6 +372,9 @@ func (s *session) listWorkload(ctx context.Context, name string) (result, error)
 		}
 		catIDs[i] = out.ID
 	}
+	if err := s.refresh(ctx); err != nil {
+		return result{}, err
+	}
 	sd, err := s.seed(ctx, posts, catIDs)
 	if err != nil {
 		return result{}, err
@@ -291,10 +391,10 @@ func (s *session) listWorkload(ctx context.Context, name string) (result, error)
 		return result{}, fmt.Errorf("check the query: got %d records of %d, want %d of at least %d", len(page), env.Meta.Count, want, s.opts.Records/10)
 	}
 	title := "list 20 of " + humanCount(s.opts.Records)
-	uri := s.c.base + path
 	auth := "Bearer " + s.member
-	s.logf("%s: %s for %v after %v warm-up, %d connections", name, title, s.opts.Duration, s.opts.Warmup, s.opts.Concurrency)
-	lr := s.c.load(ctx, s.loadConfig(), func(int) requestFiller {
+	s.logf("%s: %s for %v after %v warm-up, %d connections%s", name, title, s.opts.Duration, s.opts.Warmup, s.opts.Concurrency, s.across())
+	lr := loadOn(ctx, s.loadConfig(), s.node, func(w int) requestFiller {
+		uri := s.node(w).base + path
 		return func(req *fasthttp.Request) {
 			req.SetRequestURI(uri)
 			req.Header.SetMethod(fasthttp.MethodGet)
@@ -317,7 +417,8 @@ func (s *session) seed(ctx context.Context, posts string, catIDs []int64) (*seed
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	for range s.opts.Concurrency {
+	for g := range s.opts.Concurrency {
+		c := s.node(g) // each goroutine keeps to one node: its connections are the node's
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				i := next.Add(1) - 1
@@ -325,7 +426,7 @@ func (s *session) seed(ctx context.Context, posts string, catIDs []int64) (*seed
 					return
 				}
 				rec := map[string]any{"title": fmt.Sprintf("post %d", i), "views": i % 1000, "categoryId": catIDs[i%int64(len(catIDs))]}
-				if _, err := s.c.call(ctx, "POST", "/api/"+posts+":create", s.member, rec); err != nil {
+				if _, err := c.call(ctx, "POST", "/api/"+posts+":create", s.member, rec); err != nil {
 					once.Do(func() { firstErr = err; cancel() })
 					return
 				}

@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"count", testCount},
 		{"isolation", testIsolation},
 		{"conflicts lose no update", testConflicts},
+		{"conflict retries are counted", testRetryCount},
 		{"unique under concurrency", testUnique},
 		{"queue claims each item once", testQueue},
 		{"execution queue: claims each entry once", testClaimOnce},
@@ -472,6 +473,54 @@ func testConflicts(t *testing.T, s store.Store) {
 	wg.Wait()
 	if got, want := get(t, s, "counter"), strconv.Itoa(goroutines*each); got != want {
 		t.Fatalf("counter = %s, want %s: a conflicting update was lost", got, want)
+	}
+}
+
+// testRetryCount makes one Update conflict for sure: it reads a key, another Update
+// writes that key and commits, then the first one writes it. Its commit conflicts (badger)
+// or fails to serialize (PostgreSQL), it runs again, and the store counts the retry; an
+// Update that meets no conflict counts none.
+func testRetryCount(t *testing.T, s store.Store) {
+	rc, ok := s.(store.RetryCounter)
+	if !ok {
+		t.Fatalf("%T does not count its conflict retries (store.RetryCounter)", s)
+	}
+	set(t, s, "r", "0")
+	before := rc.ConflictRetries()
+	set(t, s, "r", "0")
+	if n := rc.ConflictRetries() - before; n != 0 {
+		t.Fatalf("an Update without a conflict counted %d retries", n)
+	}
+	read, written := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	runs := 0
+	go func() {
+		done <- s.Update(func(tx store.Txn) error {
+			runs++
+			if _, err := tx.Get([]byte("r")); err != nil {
+				return err
+			}
+			if runs == 1 {
+				close(read)
+				<-written
+			}
+			return increment(tx, []byte("r"))
+		})
+	}()
+	<-read
+	set(t, s, "r", "10")
+	close(written)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if runs < 2 {
+		t.Fatalf("the conflicting Update ran %d times, want at least 2", runs)
+	}
+	if got := rc.ConflictRetries() - before; got < 1 || got != uint64(runs-1) {
+		t.Errorf("ConflictRetries went up by %d, want %d (the conflicting Update ran %d times)", got, runs-1, runs)
+	}
+	if got := get(t, s, "r"); got != "11" {
+		t.Errorf("r = %s, want 11", got)
 	}
 }
 
