@@ -590,12 +590,18 @@ func (e *Engine) prune(check bool) {
 	if fresh {
 		e.pruneFrom, e.prunes = 0, 0
 	}
+	before := e.count.Load()
 	n, err := e.countExecutions()
 	if err != nil {
 		e.log.Warn("prune executions", "err", err)
 		return
 	}
-	e.count.Store(int64(n))
+	// The count read from the store replaces the running one unless an execution was
+	// added or removed meanwhile: its commit may have come after the count's snapshot, and
+	// storing the count then would lose it for good (the history one over its cap, with
+	// nothing left to start a prune). A running count that moved stays as it is: too high,
+	// it only starts one more prune, which counts again.
+	e.count.CompareAndSwap(before, int64(n))
 	over := int64(n) - int64(e.cfg.MaxExecutions)
 	if over <= 0 {
 		return
