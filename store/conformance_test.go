@@ -38,30 +38,3 @@ func TestConformance(t *testing.T) {
 		})
 	}
 }
-
-// TestPostgresIDsIncreaseAcrossNodes: two stores on one database (two nodes) hand out the
-// IDs of a sequence in the order they are asked for, whichever asks, as API.md promises a
-// record's id increases.
-func TestPostgresIDsIncreaseAcrossNodes(t *testing.T) {
-	url := storetest.Postgres(t)
-	var nodes [2]store.Store
-	for i := range nodes {
-		s, err := store.OpenPostgres(url, store.PostgresOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		nodes[i] = s
-	}
-	var last uint64
-	for i := range 10 {
-		id, err := nodes[i%2].NextID("posts")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if id <= last {
-			t.Fatalf("call %d (node %d): id %d after %d", i, i%2, id, last)
-		}
-		last = id
-	}
-}

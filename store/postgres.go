@@ -42,15 +42,15 @@ type PostgresOptions struct {
 // and sent in one batch at commit; reads (Get, Has, Scan, Count) see them. Scans read
 // pages of scanPage keys, so a callback may use the transaction while scanning. A
 // transaction holds as many writes as badger's (SmallWrites always fit; see
-// pgTxn.checkSize), TTLs use the database's clock, and NextID takes each ID from the
-// database (increasing across nodes; gaps possible, never repeats).
+// pgTxn.checkSize), TTLs use the database's clock, and NextID leases ranges of IDs as
+// badger's sequences do (gaps after a restart, never repeats).
 type Postgres struct {
 	// Three pools, so that a store call made inside a transaction's function (NextID in
 	// an Update, a View in an Update: the Lua db module) never waits for a connection
 	// that only the transactions waiting for it could give back.
 	pool    *pgxpool.Pool // Update
 	views   *pgxpool.Pool // View
-	seqs    *pgxpool.Pool // NextID
+	seqs    *pgxpool.Pool // NextID's leases
 	retries int
 	retried atomic.Uint64 // conflicting Updates run again, for ConflictRetries
 	log     *slog.Logger
@@ -61,7 +61,10 @@ type Postgres struct {
 
 	mu     sync.Mutex
 	closed bool
+	leases map[string]*pgSeq
 }
+
+type pgSeq struct{ next, end uint64 } // IDs next..end-1 are leased and unused
 
 // scanPage is how many rows one query of a Scan reads.
 const scanPage = 256
@@ -131,7 +134,8 @@ func OpenPostgres(url string, o PostgresOptions) (*Postgres, error) {
 	if r <= 0 {
 		r = 32
 	}
-	p := &Postgres{pool: pools[0], views: pools[1], seqs: pools[2], retries: r, log: o.Logger, ctx: ctx, cancel: cancel}
+	p := &Postgres{pool: pools[0], views: pools[1], seqs: pools[2], retries: r, log: o.Logger, ctx: ctx, cancel: cancel,
+		leases: map[string]*pgSeq{}}
 	if o.CleanupInterval >= 0 {
 		every := o.CleanupInterval
 		if every == 0 {
@@ -292,24 +296,32 @@ func (p *Postgres) mapErr(err error) error {
 	return fmt.Errorf("store: postgres: %w", err)
 }
 
-// NextID implements Store: every ID is taken from actionflow_seq in its own short
-// transaction, so IDs increase in the order they are handed out whichever node asks
-// (records keep API.md's "increasing" id across nodes; a lease of a range per node, as
-// badger's sequences take, would interleave them). A failed create leaves a gap.
+// sequenceLease is how many IDs NextID leases from the database at once.
+const sequenceLease = sequenceBandwidth
+
+// NextID implements Store: IDs come from leases of sequenceLease IDs taken from
+// actionflow_seq in their own transaction, so nodes sharing a database never hand out the
+// same ID.
 func (p *Postgres) NextID(name string) (uint64, error) {
 	p.mu.Lock()
-	closed := p.closed
-	p.mu.Unlock()
-	if closed {
+	defer p.mu.Unlock()
+	if p.closed {
 		return 0, ErrClosed
 	}
-	var id int64
-	err := p.seqs.QueryRow(p.ctx, `INSERT INTO actionflow_seq AS s (name, next) VALUES ($1, 1)
-		ON CONFLICT (name) DO UPDATE SET next = s.next + 1 RETURNING next`, name).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("store: sequence %q: %w", name, p.mapErr(err))
+	s := p.leases[name]
+	if s == nil || s.next >= s.end {
+		var end int64
+		err := p.seqs.QueryRow(p.ctx, `INSERT INTO actionflow_seq AS s (name, next) VALUES ($1, $2)
+			ON CONFLICT (name) DO UPDATE SET next = s.next + $2 RETURNING next`, name, int64(sequenceLease)).Scan(&end)
+		if err != nil {
+			return 0, fmt.Errorf("store: sequence %q: %w", name, p.mapErr(err))
+		}
+		s = &pgSeq{next: uint64(end) - sequenceLease + 1, end: uint64(end) + 1}
+		p.leases[name] = s
 	}
-	return uint64(id), nil
+	id := s.next
+	s.next++
+	return id, nil
 }
 
 // Close implements Store: it stops the clean-up and closes the connections. Leased IDs
@@ -321,6 +333,7 @@ func (p *Postgres) Close() error {
 		return nil
 	}
 	p.closed = true
+	p.leases = nil
 	p.mu.Unlock()
 	p.cancel()
 	if p.cleanDone != nil {
