@@ -84,7 +84,8 @@ func TestNodesSeeEachOthersWrites(t *testing.T) {
 		}
 		a.Post("/api/collections/items/fields:create", a.Root, map[string]any{"name": "code", "type": "string", "unique": true}).Must(t, 200)
 		a.Post("/api/items:create", a.Root, map[string]any{"code": "taken"}).Must(t, 200)
-		// No request on B since: only its write transaction can notice the change.
+		b.Get("/api/auth:check", b.Root).Must(t, 200) // B's next request reloads its schema
+		// A write holding the collection as it was (a request begun before) uses the new one.
 		err = b.App.Update(context.Background(), func(tx *core.Tx) error {
 			_, err := b.App.Data().Create(tx, stale, map[string]any{"code": "taken"}, core.WriteOptions{})
 			return err

@@ -21,16 +21,20 @@ import (
 //     whose counter moved up to date before it uses it: a write accepted by one node is
 //     seen by the next request to any node (on a store no other process writes, badger,
 //     nothing is read: the node's own commits refresh its caches);
-//   - every read-write transaction reads the key too and reloads a stale schema before it
-//     writes (record.Data.OnBeginUpdate): the read puts the key in the transaction's read
-//     set, so a schema change committed by another node meanwhile makes the transaction
-//     conflict and run again with the new schema; that is what enforces on every node a
-//     unique field added on one.
+//   - a write uses the collection as the schema snapshot has it when its transaction begins
+//     (record.Tx), even when the request looked it up in an older snapshot.
 //
-// On a store no other process writes (badger) neither read is made: the node's own commits
-// refresh its caches, and a badger Get of the key would cost a tenth of a create.
+// Unique values stay unique across nodes through the unique-index keys themselves, which
+// every write of a value reads and writes in its serializable transaction. Write
+// transactions do not read the versions key: on PostgreSQL that read made every create
+// a serialization-failure candidate (W1 ran at a sixth of its rate, its transactions
+// retried). The price is a narrow race: a node whose schema is older than both the
+// destroy of a field and its re-creation as unique, writing that field in a request
+// begun before them (its transaction commits after both), can write a duplicate.
 //
-// The node that commits a change brings its own cache up to date at once (on commit).
+// On a store no other process writes (badger) the key is not read at all: the node's own
+// commits refresh its caches. The node that commits a change brings its own caches up to
+// date at once (on commit), before it answers.
 
 // The caches of core.
 const (
@@ -125,17 +129,6 @@ func (a *App) registerCaches() error {
 	if a.sessionsVersion, err = a.cacheVersion(cacheSessions, func() error { a.sessions.invalidate(); return nil }); err != nil {
 		return err
 	}
-	if !a.shared {
-		return nil // the node's own commits refresh its caches (SyncCaches)
-	}
-	// A write transaction reads the versions and writes with a schema at least as new.
-	a.data.OnBeginUpdate(func(tx *Tx) error {
-		raw, err := getVersions(tx)
-		if err != nil {
-			return err
-		}
-		return a.schemaVersion.catchUp(versionOf(raw, cacheSchema))
-	})
 	return nil
 }
 

@@ -43,8 +43,6 @@ type Data struct {
 	beforeWrite map[string]func(tx *Tx, rec, prev Record) error
 	// counts remembers index counts for lists (indexPage); nil on a shared store.
 	counts *indexCounts
-	// beginUpdate runs first in every attempt of a read-write transaction (OnBeginUpdate).
-	beginUpdate func(tx *Tx) error
 }
 
 // New makes the record layer over st. schema returns the current schema snapshot (the
@@ -57,12 +55,6 @@ func New(st store.Store, schema func() *Schema, hash func(string) (string, error
 // nodes on PostgreSQL): it then remembers no index counts, which only the writes of this
 // process keep exact, and counts in the store every time. Call it before any transaction.
 func (d *Data) SharedStore() { d.counts = nil }
-
-// OnBeginUpdate sets fn, which runs first in every attempt of a read-write transaction,
-// before the caller's function; an error ends the transaction. The app checks the schema
-// snapshot against the store's version there; the writes of the transaction then use the
-// schema snapshot current when fn returned (see Tx.current).
-func (d *Data) OnBeginUpdate(fn func(tx *Tx) error) { d.beginUpdate = fn }
 
 // Listen adds a record listener: it sees every later write, inside its transaction.
 func (d *Data) Listen(l RecordListener) { d.listeners = append(d.listeners, l) }
