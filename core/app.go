@@ -171,6 +171,12 @@ type App struct {
 	dummyOnce      sync.Once
 	dummyHash      []byte
 	passwordChecks atomic.Uint64
+
+	// caches are the versions of the node's caches (versions.go), core's three among them.
+	caches                                       []*CacheVersion
+	schemaVersion, rolesVersion, sessionsVersion *CacheVersion
+	// shared is set when other processes may write the store (any store but badger).
+	shared bool
 }
 
 // New builds an App: it opens the store, loads collections, makes the built-in roles and
@@ -202,6 +208,10 @@ func New(cfg Config, opts ...Option) (*App, error) {
 		return nil, err
 	}
 	a.data = record.New(a.store, a.schema.load, a.hashPassword)
+	if _, own := a.store.(*store.Badger); !own {
+		a.shared = true // other nodes may write it (PostgreSQL)
+		a.data.SharedStore()
+	}
 	lua, err := runtime.New(cfg.Lua, cfg.LuaModules...)
 	if err != nil {
 		_ = a.store.Close()
@@ -218,6 +228,9 @@ func New(cfg Config, opts ...Option) (*App, error) {
 }
 
 func (a *App) boot(plugins []Plugin) error {
+	if err := a.registerCaches(); err != nil {
+		return err
+	}
 	if err := a.loadSchema(); err != nil {
 		return err
 	}

@@ -95,9 +95,9 @@ func (a *App) bootstrapAuth() error {
 			if ev.Kind == EventDestroy && isBuiltinRole(ev.Record["name"]) {
 				return BadRequest("filterByTk", "the built-in role %q cannot be destroyed", ev.Record["name"])
 			}
-			tx.OnCommit(a.roles.invalidate)
+			return a.rolesVersion.Bump(tx)
 		case UsersCollection:
-			tx.OnCommit(a.sessions.invalidate)
+			return a.sessionsVersion.Bump(tx) // the session cache holds users
 		}
 		return nil
 	})
@@ -415,9 +415,9 @@ func UserRoles(u Record) []string {
 }
 
 // sessionCache remembers signed-in tokens with their users, so that a request with a
-// known token reads nothing from the store: the token's session and its user record were
-// a transaction and two JSON decodes per request. Every committed write to users, and
-// every sign-out, empties it (a generation counter keeps a lookup that raced with such a
+// known token reads neither: the token's session and its user record were a transaction
+// and two JSON decodes per request. Every committed write to users, and every sign-out,
+// on any node, empties it (through the sessions version, versions.go) (a generation counter keeps a lookup that raced with such a
 // write from storing what it read); an entry is used only until its token expires.
 type sessionCache struct {
 	mu      sync.Mutex
@@ -471,7 +471,8 @@ func (c *sessionCache) put(gen uint64, hash string, u Record, s session) {
 	c.entries[hash] = sessionEntry{user: value.Clone(u).(Record), userID: s.UserID, expires: s.ExpiresAt}
 }
 
-// roleCache keeps roles in memory; role writes invalidate it on commit.
+// roleCache keeps roles in memory; role writes on any node invalidate it (through the
+// roles version, versions.go).
 type roleCache struct {
 	mu    sync.Mutex
 	roles map[string]Role
@@ -817,7 +818,10 @@ func (a *App) ChangePassword(ctx context.Context, userID uint64, oldPassword, ne
 
 // SignOut revokes a token.
 func (a *App) SignOut(ctx context.Context, token string) error {
-	err := a.Update(ctx, func(tx *Tx) error { return tx.Delete(store.TokenKey(tokenHash(token))) })
-	a.sessions.invalidate()
-	return err
+	return a.Update(ctx, func(tx *Tx) error {
+		if err := tx.Delete(store.TokenKey(tokenHash(token))); err != nil {
+			return err
+		}
+		return a.sessionsVersion.Bump(tx) // every node forgets its cached sessions
+	})
 }

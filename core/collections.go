@@ -49,12 +49,7 @@ func (a *App) saveCollection(tx *Tx, c *Collection) error {
 	if err := tx.Set(store.CollectionKey(c.Name), b); err != nil {
 		return fmt.Errorf("core: save collection %s: %w", c.Name, err)
 	}
-	tx.OnCommit(func() {
-		if err := a.loadSchema(); err != nil {
-			a.log.Error("reload collections", "err", err)
-		}
-	})
-	return nil
+	return a.schemaVersion.Bump(tx) // every node reloads its schema
 }
 
 // ownFK reports whether an implicit field is the foreign key of one of c's own belongsTo
@@ -211,12 +206,11 @@ func (a *App) collectionsResource() map[string]Action {
 			if err := ac.Tx.Delete(store.CollectionKey(c.Name)); err != nil {
 				return fmt.Errorf("core: delete collection %s: %w", c.Name, err)
 			}
-			ac.Tx.OnCommit(func() {
-				if err := a.loadSchema(); err != nil {
-					a.log.Error("reload collections", "err", err)
-				}
-				a.purgeCollection(c.Name)
-			})
+			if err := a.schemaVersion.Bump(ac.Tx); err != nil {
+				return err
+			}
+			// After the schema reload that Bump registered.
+			ac.Tx.OnCommit(func() { a.purgeCollection(c.Name) })
 			ac.Result = &Result{Data: 1}
 			return nil
 		}},
@@ -334,8 +328,9 @@ func (a *App) fieldsResource() map[string]Action {
 			if err := a.saveCollection(ac.Tx, c); err != nil {
 				return err
 			}
-			// After the schema reload that saveCollection registered: no write knows the
-			// fields any more when their values go.
+			// After the schema reload that saveCollection registered: no write of this
+			// node knows the fields any more when their values go, and a write of another
+			// node that read the schema version before this commit conflicts and runs again.
 			ac.Tx.OnCommit(func() {
 				for _, p := range purges {
 					a.purgeField(p[0], p[1])

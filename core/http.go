@@ -124,6 +124,10 @@ func (a *App) prepare(ctx *fasthttp.RequestCtx, reqID string) (*preparedAction, 
 	}}
 	ac := &pa.ActionContext
 	segs := strings.Split(resPath, "/")
+	// Writes committed on other nodes sharing the store: schema, roles, sign-outs, ...
+	if err := a.SyncCaches(); err != nil {
+		return nil, err
+	}
 
 	public := ok && resPath == "auth" && actionName == "signIn"
 	ri := requestInfoOf(ctx)

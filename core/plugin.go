@@ -58,9 +58,17 @@ func (h *Host) CollectionAction(name string, a Action) error {
 }
 
 // Route adds a plain fasthttp route outside /api (health checks, webhooks). The handler must
-// not keep the RequestCtx after it returns.
+// not keep the RequestCtx after it returns. The node's caches are brought up to date with
+// the store first (App.SyncCaches), as for an API request.
 func (h *Host) Route(method, path string, handler fasthttp.RequestHandler) {
-	h.app.router.Handle(method, path, handler)
+	app := h.app
+	h.app.router.Handle(method, path, func(ctx *fasthttp.RequestCtx) {
+		if err := app.SyncCaches(); err != nil {
+			writeError(ctx, asError(err))
+			return
+		}
+		handler(ctx)
+	})
 }
 
 // Store is the plugin's namespace in the store: keys under the returned prefix are its own.

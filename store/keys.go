@@ -9,6 +9,8 @@ import (
 //
 //	s/<name>                                  sequence lease (badger Sequence)
 //	m/c/<collection>                          collection definition (JSON)
+//	m/versions                                the versions of the node caches: a counter per cache
+//	                                          (schema, roles, sessions, plugins'), see core/versions.go
 //	r/<collection>/<id:8>                     record (JSON); id big-endian so scans run in id order
 //	u/<collection>/<field>/<value>            unique index: the id (8 bytes) of the record holding value
 //	i/<collection>/<field>/<value><id:8>      secondary index (foreign keys, indexed fields): empty value
@@ -156,3 +158,6 @@ func join(parts ...string) []byte {
 
 // ReadinessKey is the key the readiness check (GET /readyz) writes and reads back.
 func ReadinessKey() []byte { return []byte("m/ready") }
+
+// VersionsKey is the key of the node caches' versions (core/versions.go).
+func VersionsKey() []byte { return []byte("m/versions") }

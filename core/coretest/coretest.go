@@ -44,14 +44,23 @@ func OnPostgres() bool { return os.Getenv(StoreEnv) == "postgres" }
 // PostgreSQL schema.
 func New(t testing.TB, cfg core.Config, opts ...core.Option) *Server {
 	t.Helper()
-	cfg.InMemory = true
+	url := ""
 	switch v := os.Getenv(StoreEnv); v {
 	case "", "badger":
 	case "postgres":
-		cfg.Store = storetest.Postgres(t)
+		url = storetest.Postgres(t)
 	default:
 		t.Fatalf("coretest: %s=%q: want postgres or nothing", StoreEnv, v)
 	}
+	return NewOn(t, cfg, url, opts...)
+}
+
+// NewOn is New on the store at url: "" for an in-memory badger store, or a postgres:// URL
+// (storetest.Postgres makes a fresh one). Servers made on one PostgreSQL URL are nodes of
+// one deployment, sharing its store.
+func NewOn(t testing.TB, cfg core.Config, url string, opts ...core.Option) *Server {
+	t.Helper()
+	cfg.InMemory, cfg.Store = true, url
 	return serve(t, cfg, opts...)
 }
 

@@ -25,6 +25,10 @@ const maxCountsPerCollection = 4096
 // the snapshot holds the collection's current indexes, whose state lastEnd names. Counts
 // are remembered with that name and used by readers that see the same state. Under writes
 // to a collection its counts are simply taken from the store, as without this cache.
+//
+// Only this process's writes are seen, so counts are remembered only while no other process
+// writes the store (badger, which one process holds); on a shared store (PostgreSQL) Data
+// has no indexCounts (nil), and every count is taken from the store.
 type indexCounts struct {
 	epoch atomic.Uint64
 	mu    sync.Mutex
@@ -43,11 +47,19 @@ func newIndexCounts() *indexCounts {
 }
 
 // now is the epoch to give a transaction that is about to open.
-func (ic *indexCounts) now() uint64 { return ic.epoch.Load() }
+func (ic *indexCounts) now() uint64 {
+	if ic == nil {
+		return 0
+	}
+	return ic.epoch.Load()
+}
 
 // writing registers tx as a writer of coll's indexes, once per transaction attempt; it
 // ends when the attempt commits or aborts.
 func (ic *indexCounts) writing(tx *Tx, coll string) {
+	if ic == nil {
+		return
+	}
 	for _, c := range tx.indexWrites {
 		if c == coll {
 			return
@@ -63,12 +75,18 @@ func (ic *indexCounts) writing(tx *Tx, coll string) {
 // begin registers a writer of coll's indexes; end must follow once its writes are
 // committed or abandoned.
 func (ic *indexCounts) begin(coll string) {
+	if ic == nil {
+		return
+	}
 	ic.mu.Lock()
 	ic.coll(coll).writers++
 	ic.mu.Unlock()
 }
 
 func (ic *indexCounts) end(coll string) {
+	if ic == nil {
+		return
+	}
 	ic.mu.Lock()
 	c := ic.coll(coll)
 	c.writers--
@@ -92,6 +110,9 @@ func (c *collCounts) usable(tx *Tx) bool {
 
 // get returns the remembered count of prefix in coll when it is exact for tx.
 func (ic *indexCounts) get(tx *Tx, coll string, prefix []byte) (int, bool) {
+	if ic == nil {
+		return 0, false
+	}
 	ic.mu.Lock()
 	defer ic.mu.Unlock()
 	c := ic.colls[coll]
@@ -107,6 +128,9 @@ func (ic *indexCounts) get(tx *Tx, coll string, prefix []byte) (int, bool) {
 
 // put remembers n, the count of prefix in coll that tx's snapshot holds.
 func (ic *indexCounts) put(tx *Tx, coll string, prefix []byte, n int) {
+	if ic == nil {
+		return
+	}
 	ic.mu.Lock()
 	defer ic.mu.Unlock()
 	c := ic.coll(coll)

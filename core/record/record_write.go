@@ -105,6 +105,7 @@ func associationID(v any) (any, bool, error) {
 
 // Create validates values and writes a new record.
 func (d *Data) Create(tx *Tx, c *Collection, values map[string]any, w WriteOptions) (Record, error) {
+	c = tx.current(c)
 	rec, err := d.prepareValues(c, values, true)
 	if err != nil {
 		return nil, err
@@ -120,6 +121,7 @@ func (d *Data) Create(tx *Tx, c *Collection, values map[string]any, w WriteOptio
 // handled as for any write. It is for a plugin's own records on a hot path: the workflow
 // engine writes an execution per run with it.
 func (d *Data) CreateStored(tx *Tx, c *Collection, rec Record, w WriteOptions) (Record, error) {
+	c = tx.current(c)
 	return d.insert(tx, c, rec, w)
 }
 
@@ -226,6 +228,7 @@ func (d *Data) Select(tx *Tx, c *Collection, sel Selector) ([]uint64, error) {
 
 // Update writes values to every selected record and returns the records as written.
 func (d *Data) Update(tx *Tx, c *Collection, sel Selector, values map[string]any, w WriteOptions) ([]Record, error) {
+	c = tx.current(c)
 	changes, err := d.prepareValues(c, values, false)
 	if err != nil {
 		return nil, err
@@ -253,6 +256,7 @@ func (d *Data) Update(tx *Tx, c *Collection, sel Selector, values map[string]any
 // transaction and did not modify (prev): it does not read and decode the record again.
 // That Get is the read that makes a concurrent write of the record conflict with tx.
 func (d *Data) UpdateRecord(tx *Tx, c *Collection, prev Record, values map[string]any, w WriteOptions) (Record, error) {
+	c = tx.current(c)
 	id := value.IDOf(prev)
 	if id == 0 {
 		return nil, fmt.Errorf("core: update %s: the previous record has no id", c.Name)
@@ -267,6 +271,7 @@ func (d *Data) UpdateRecord(tx *Tx, c *Collection, prev Record, values map[strin
 // UpdateStored is UpdateRecord with changes in stored form, which belong to the record
 // from then on (see CreateStored): they are neither checked, converted nor copied.
 func (d *Data) UpdateStored(tx *Tx, c *Collection, prev, changes Record, w WriteOptions) (Record, error) {
+	c = tx.current(c)
 	id := value.IDOf(prev)
 	if id == 0 {
 		return nil, fmt.Errorf("core: update %s: the previous record has no id", c.Name)
@@ -322,6 +327,7 @@ func (d *Data) update(tx *Tx, c *Collection, id uint64, prev, changes Record, w 
 
 // Destroy removes the selected records and returns how many went.
 func (d *Data) Destroy(tx *Tx, c *Collection, sel Selector, w WriteOptions) (int, error) {
+	c = tx.current(c)
 	ids, err := d.Select(tx, c, sel)
 	if err != nil {
 		return 0, err
@@ -341,6 +347,7 @@ func (d *Data) Destroy(tx *Tx, c *Collection, sel Selector, w WriteOptions) (int
 // DestroyRecord deletes prev, a record the caller read with Get in the same transaction,
 // without reading it again (that read is what makes a concurrent write conflict).
 func (d *Data) DestroyRecord(tx *Tx, c *Collection, prev Record, w WriteOptions) error {
+	c = tx.current(c)
 	id, ok := prev["id"].(int64)
 	if !ok || id <= 0 {
 		return fmt.Errorf("core: destroy %s: the record has no id", c.Name)

@@ -41,7 +41,7 @@ type Data struct {
 	// beforeWrite checks or completes a collection's records before they are written
 	// (prev is nil on create).
 	beforeWrite map[string]func(tx *Tx, rec, prev Record) error
-	// counts remembers index counts for lists (indexPage).
+	// counts remembers index counts for lists (indexPage); nil on a shared store.
 	counts *indexCounts
 }
 
@@ -50,6 +50,11 @@ type Data struct {
 func New(st store.Store, schema func() *Schema, hash func(string) (string, error)) *Data {
 	return &Data{schema: schema, store: st, hash: hash, counts: newIndexCounts()}
 }
+
+// SharedStore tells the record layer that other processes write the store too (several
+// nodes on PostgreSQL): it then remembers no index counts, which only the writes of this
+// process keep exact, and counts in the store every time. Call it before any transaction.
+func (d *Data) SharedStore() { d.counts = nil }
 
 // Listen adds a record listener: it sees every later write, inside its transaction.
 func (d *Data) Listen(l RecordListener) { d.listeners = append(d.listeners, l) }

@@ -19,6 +19,23 @@ type Tx struct {
 	epochKnown bool
 	// indexWrites are the collections whose indexes this attempt wrote (indexCounts).
 	indexWrites []string
+	// schema is the schema snapshot current when a read-write transaction began (nil in a
+	// read-only one).
+	schema *Schema
+}
+
+// current returns the collection named like c in the schema snapshot current when tx
+// began, so that a write follows the newest schema the node knows even when c was looked
+// up in an older snapshot (the schema changed, on any node, since); c itself when tx has
+// no schema or the schema has no such collection.
+func (t *Tx) current(c *Collection) *Collection {
+	if t.schema == nil {
+		return c
+	}
+	if cur, ok := t.schema.Collection(c.Name); ok {
+		return cur
+	}
+	return c
 }
 
 // Context is the context of the operation the transaction belongs to.
@@ -47,6 +64,7 @@ func (d *Data) RunUpdate(ctx context.Context, fn func(tx *Tx) error, storeUpdate
 	err := storeUpdate(func(st store.Txn) error {
 		tx := &Tx{Txn: st, ctx: ctx, writable: true, epoch: epoch, epochKnown: true}
 		attempts = append(attempts, tx)
+		tx.schema = d.schema()
 		if err := fn(tx); err != nil {
 			return err
 		}

@@ -159,9 +159,14 @@ func (e *Engine) Init(h *core.Host) error {
 			return fmt.Errorf("workflow: %w", err)
 		}
 	}
+	// Every node reloads its snapshot after a workflow write on any node.
+	version, err := h.CacheVersion("workflows", func() error { e.reload(); return nil })
+	if err != nil {
+		return err
+	}
 	h.OnRecord(func(tx *core.Tx, ev *core.RecordEvent) error {
 		if ev.Collection.Name == WorkflowsCollection {
-			tx.OnCommit(e.reload)
+			return version.Bump(tx)
 		}
 		return nil
 	})
