@@ -376,6 +376,22 @@ func (t *pgTxn) fail(err error) error {
 	return fmt.Errorf("store: postgres: %w", err)
 }
 
+// GetLatest implements LatestReader: one statement outside any transaction.
+func (p *Postgres) GetLatest(key []byte) ([]byte, error) {
+	var v []byte
+	err := p.views.QueryRow(p.ctx, `SELECT v FROM actionflow_kv WHERE k = $1 AND `+visible, key).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, p.mapErr(err)
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
+
 func (t *pgTxn) Get(key []byte) ([]byte, error) {
 	if w, ok := t.writes[string(key)]; ok {
 		if w.del {

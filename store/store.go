@@ -66,6 +66,13 @@ type RetryCounter interface {
 	ConflictRetries() uint64
 }
 
+// LatestReader is a Store that reads one key's latest committed value without a
+// transaction: cheaper than a View of one Get where a transaction costs round trips
+// (PostgreSQL: one statement instead of BEGIN, SELECT, ROLLBACK).
+type LatestReader interface {
+	GetLatest(key []byte) ([]byte, error)
+}
+
 // Txn is one transaction. Byte slices passed to Set may not be changed afterwards; slices
 // returned by Get and Scan belong to the caller.
 type Txn interface {
