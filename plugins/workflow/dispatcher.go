@@ -498,6 +498,12 @@ func (e *Engine) process(parent context.Context, id uint64) error {
 	claim := &runState{cancel: cancel, read: make(chan struct{})}
 	e.running.Store(id, claim)
 	defer e.running.CompareAndDelete(id, claim)
+	// Another node may have changed the schema or the workflows since this node's last
+	// request: the run's db calls use the caches (one read of the store's versions on a
+	// shared store; nothing on badger).
+	if err := e.app.SyncCaches(); err != nil {
+		return err
+	}
 	var exec *Execution
 	var wf *Workflow
 	var queued core.Record // the execution as read here: updated without a second read
