@@ -168,17 +168,6 @@ func runOnServer(ctx context.Context, opts options, durable bool, names []string
 		fmt.Fprintf(stderr, "actionflow-bench: %s at %s (pid %d, %s)\n", kind, srv.url, srv.cmd.Process.Pid, where)
 	}
 	tg.kill = func(node int) error { return srvs[node].kill() }
-	tg.restart = func(ctx context.Context, node int) (string, int, error) {
-		if err := srvs[node].stop(90 * time.Second); err != nil {
-			return "", 0, err
-		}
-		srv, err := startServer(ctx, srvs[node].cfg)
-		if err != nil {
-			return "", 0, err
-		}
-		srvs[node] = srv
-		return srv.url, srv.cmd.Process.Pid, nil
-	}
 	sampler := sampleAnon(srvs[0].cmd.Process.Pid, 100*time.Millisecond)
 	defer func() {
 		anon = sampler.Stop()

@@ -46,9 +46,7 @@
 //
 // --store postgres://... runs the servers on PostgreSQL, in a fresh schema per run
 // (created and dropped by the bench), and --nodes N starts N of them on it and spreads the
-// load connections across them round-robin (nodes 2..N are restarted after each
-// workload's collections and workflow are made, since a node does not yet learn another's
-// schema changes). The report then adds pg-us/req (the CPU time of the local PostgreSQL
+// load connections across them round-robin. The report then adds pg-us/req (the CPU time of the local PostgreSQL
 // cluster: its postmaster, found as the parent of the bench's backend, and its children),
 // and after W3 with several nodes the records without an execution or with more than one.
 // retries/s, on every store, is actionflow_store_conflict_retries_total scraped from every

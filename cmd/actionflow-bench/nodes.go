@@ -139,9 +139,6 @@ func (s *session) killWorkload(ctx context.Context, name string) (result, error)
 		return result{}, fmt.Errorf("make workflow: %w", err)
 	}
 	path := "/api/" + coll + ":create?triggerWorkflows=" + url.QueryEscape(out.Key)
-	if err := s.refresh(ctx); err != nil {
-		return result{}, err
-	}
 	auth := "Bearer " + s.member
 	s.logf("%s: %s for %v after %v warm-up, %d connections%s", name, title, s.opts.Duration, s.opts.Warmup, s.opts.Concurrency, s.across())
 	lr := loadOn(ctx, s.loadConfig(), s.node, func(w int) requestFiller {

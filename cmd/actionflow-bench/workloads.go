@@ -73,9 +73,6 @@ type target struct {
 	pids  []int      // their processes when they are our children, else nil
 	pg    *pgCluster // the local PostgreSQL cluster of their store, else nil
 	kill  func(node int) error
-	// restart stops the node and starts it again on the same store; it returns its new
-	// base URL and process.
-	restart func(ctx context.Context, node int) (string, int, error)
 }
 
 // session is a signed-in benchmark against one server or several nodes.
@@ -89,7 +86,6 @@ type session struct {
 	pids     []int  // the servers' processes when they are our children, else nil
 	pg       *pgCluster
 	kill     func(node int) error
-	restart  func(ctx context.Context, node int) (string, int, error)
 	progress io.Writer
 }
 
@@ -98,7 +94,7 @@ type session struct {
 // the nodes. With tg.pids (our children) the first node's peak RSS is read after each
 // workload, and the nodes' CPU time around each measured window.
 func runWorkloads(ctx context.Context, tg target, opts options, cred credentials, names []string, progress io.Writer) ([]result, error) {
-	s := &session{opts: opts, run: "bench" + randomSecret(3), pids: tg.pids, pg: tg.pg, kill: tg.kill, restart: tg.restart, progress: progress}
+	s := &session{opts: opts, run: "bench" + randomSecret(3), pids: tg.pids, pg: tg.pg, kill: tg.kill, progress: progress}
 	for _, base := range tg.bases {
 		c, err := newClient(base, opts.Concurrency/len(tg.bases)+5)
 		if err != nil {
@@ -195,30 +191,6 @@ func (s *session) read() cpuReading {
 	return c
 }
 
-// refresh makes nodes 2..N know the collections and workflows just made through node 1.
-// A node loads them when it starts and does not yet learn another node's changes (API.md
-// §13 promises it; it is being built), so the bench restarts them.
-func (s *session) refresh(ctx context.Context) error {
-	if len(s.nodes) < 2 || s.restart == nil {
-		return nil
-	}
-	for i := 1; i < len(s.nodes); i++ {
-		base, pid, err := s.restart(ctx, i)
-		if err != nil {
-			return fmt.Errorf("restart node %d: %w", i+1, err)
-		}
-		c, err := newClient(base, s.opts.Concurrency/len(s.nodes)+5)
-		if err != nil {
-			return err
-		}
-		s.nodes[i] = c
-		if len(s.pids) > i {
-			s.pids[i] = pid
-		}
-	}
-	return nil
-}
-
 // node is the client of load worker w.
 func (s *session) node(w int) *client { return s.nodes[w%len(s.nodes)] }
 
@@ -267,9 +239,6 @@ func (s *session) createWorkload(ctx context.Context, name, title, mode string) 
 		}
 		key = out.Key
 		path += "?triggerWorkflows=" + url.QueryEscape(key)
-	}
-	if err := s.refresh(ctx); err != nil {
-		return result{}, err
 	}
 	auth := "Bearer " + s.member
 	s.logf("%s: %s for %v after %v warm-up, %d connections%s", name, title, s.opts.Duration, s.opts.Warmup, s.opts.Concurrency, s.across())
@@ -371,9 +340,6 @@ func (s *session) listWorkload(ctx context.Context, name string) (result, error)
 			return result{}, fmt.Errorf("make category: %w", err)
 		}
 		catIDs[i] = out.ID
-	}
-	if err := s.refresh(ctx); err != nil {
-		return result{}, err
 	}
 	sd, err := s.seed(ctx, posts, catIDs)
 	if err != nil {
