@@ -495,15 +495,16 @@ const (
 func (e *Engine) process(parent context.Context, id uint64) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
-	claim := &runState{cancel: cancel, read: make(chan struct{})}
-	e.running.Store(id, claim)
-	defer e.running.CompareAndDelete(id, claim)
 	// Another node may have changed the schema or the workflows since this node's last
 	// request: the run's db calls use the caches (one read of the store's versions on a
-	// shared store; nothing on badger).
+	// shared store; nothing on badger). Before the claim: a cancel that finds the claim
+	// waits for its read, which an early return here would never end.
 	if err := e.app.SyncCaches(); err != nil {
 		return err
 	}
+	claim := &runState{cancel: cancel, read: make(chan struct{})}
+	e.running.Store(id, claim)
+	defer e.running.CompareAndDelete(id, claim)
 	var exec *Execution
 	var wf *Workflow
 	var queued core.Record // the execution as read here: updated without a second read
