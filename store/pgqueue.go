@@ -170,6 +170,9 @@ func (t *pgTxn) QueueDone(id uint64, owner string) error {
 	err := t.tx.QueryRow(t.ctx, `DELETE FROM actionflow_queue WHERE id = $1 RETURNING owner`, int64(id)).Scan(&held)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
+		if owner != "" {
+			return ErrLeaseLost // finished by another owner, or a cancel
+		}
 		return nil
 	case err != nil:
 		return t.fail(err)

@@ -21,7 +21,8 @@ import (
 // sharing a database share the queue.
 
 // ErrLeaseLost is returned by QueueDone with an owner when the entry is leased by another
-// owner: the lease expired and another owner claimed it. The transaction must not commit.
+// owner or is gone: the lease expired and another owner claimed it (and may have finished
+// it). The transaction must not commit.
 var ErrLeaseLost = errors.New("store: queue lease lost")
 
 // QueueEntry is an entry of the queue.
@@ -71,7 +72,8 @@ type QueueTxn interface {
 	// QueueGet reads the entry of id (ErrNotFound).
 	QueueGet(id uint64) (QueueEntry, error)
 	// QueueDone removes the entry of id. With an owner it fails with ErrLeaseLost when the
-	// entry is leased to another owner; a missing entry is no error.
+	// entry is leased to another owner or is missing (another owner, or a cancel, finished
+	// it); without one a missing entry is no error.
 	QueueDone(id uint64, owner string) error
 	// QueueCancel sets the cancel mark of id's entry; false when there is none.
 	QueueCancel(id uint64) (bool, error)
@@ -235,7 +237,8 @@ func (t *badgerTxn) QueueDone(id uint64, owner string) error {
 		t.q.mu.Lock()
 		l, ok := t.q.leases[id]
 		t.q.mu.Unlock()
-		if ok && l.owner != owner || !ok && t.hasKey(id) {
+		// Another owner's lease, or no entry: another owner (or a cancel) finished it.
+		if ok && l.owner != owner || !t.hasKey(id) {
 			return ErrLeaseLost
 		}
 	}

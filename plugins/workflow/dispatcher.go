@@ -566,7 +566,7 @@ func (e *Engine) process(parent context.Context, id uint64) error {
 	// crash before that fsync runs this execution again, as it would a running one.
 	// Logged before the outcome commits, so whoever sees the final status can find its line.
 	e.logFailed(wf, exec)
-	return e.app.UpdateLazy(context.WithoutCancel(ctx), func(tx *core.Tx) error {
+	err = e.app.UpdateLazy(context.WithoutCancel(ctx), func(tx *core.Tx) error {
 		if err := e.disp.finish(tx, id); err != nil {
 			return err
 		}
@@ -579,6 +579,13 @@ func (e *Engine) process(parent context.Context, id uint64) error {
 		_, err := e.saveRunning(tx, exec, last)
 		return err
 	})
+	if errors.Is(err, store.ErrLeaseLost) {
+		// Another node took it over (and may have finished it), or it was destroyed: its
+		// outcome is not this run's to write.
+		e.log.Warn("lease of execution lost: outcome not written", "execution", id)
+		return nil
+	}
+	return err
 }
 
 // saveRunning writes an async execution's fields over prev, its record as its worker last

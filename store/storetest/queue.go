@@ -130,6 +130,23 @@ func testLeases(t *testing.T, s store.Store) {
 		}
 		done(t, s, 200, "b")
 	})
+	t.Run("a lost lease cannot finish what another owner finished", func(t *testing.T) {
+		queuePut(t, s, []uint64{250}, store.QueueEntry{})
+		start := time.Now()
+		if got := claimIDs(t, s, "a", 10, short); !slices.Equal(got, []uint64{250}) {
+			t.Fatalf("a claimed %v", got)
+		}
+		waitPast(start, short)
+		if got := claimIDs(t, s, "b", 10, time.Hour); !slices.Equal(got, []uint64{250}) {
+			t.Fatalf("b claimed %v after a's lease expired", got)
+		}
+		done(t, s, 250, "b")
+		err := s.Update(func(tx store.Txn) error { return tx.QueueDone(250, "a") })
+		if !errors.Is(err, store.ErrLeaseLost) {
+			t.Fatalf("a's done after b's: %v, want ErrLeaseLost", err)
+		}
+		done(t, s, 250, "") // without an owner a missing entry is no error
+	})
 	t.Run("renew keeps the lease", func(t *testing.T) {
 		queuePut(t, s, []uint64{300}, store.QueueEntry{})
 		start := time.Now()
