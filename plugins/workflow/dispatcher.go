@@ -112,6 +112,19 @@ func (d *dispatcher) finish(tx *core.Tx, id uint64) error {
 	return nil
 }
 
+// holds reports whether id's queue entry is still leased to this node in tx (live or
+// not: no other node claimed it); false when the entry is gone or another node's.
+func (d *dispatcher) holds(tx *core.Tx, id uint64) (bool, error) {
+	q, err := tx.QueueGet(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("workflow: queue entry %d: %w", id, err)
+	}
+	return q.Owner == d.owner, nil
+}
+
 // park notes a queued execution of the workflow key, until its Dispatch or Cancel.
 func (d *dispatcher) park(id uint64, key string) {
 	d.mu.Lock()
@@ -484,8 +497,9 @@ const startMarkAfter = 50 * time.Millisecond
 
 // The moments an async execution's worker holds it outside a run (Engine.pause).
 const (
-	pauseRead = "read" // it has read the queued execution and is about to run it
-	pauseRan  = "ran"  // the run has ended and its outcome is not written yet
+	pauseRead   = "read"   // it has read the queued execution and is about to run it
+	pauseRan    = "ran"    // the run has ended and its outcome is not written yet
+	pauseMarked = "marked" // the start mark's transaction has ended (written or skipped)
 )
 
 // process runs one queued execution. Its worker claims it in e.running before reading
@@ -520,6 +534,10 @@ func (e *Engine) process(parent context.Context, id uint64) error {
 		if exec.Final() {
 			exec = nil
 			return e.disp.remove(tx, id)
+		}
+		if held, err := e.disp.holds(tx, id); err != nil || !held {
+			exec = nil // another node took it over: not this node's to run
+			return err
 		}
 		if wf, err = e.executionWorkflow(tx, exec); err != nil {
 			exec.Status, exec.Error, exec.FinishedAt = intp(StatusError), &ExecError{Message: "the workflow version no longer exists"}, now()
@@ -621,7 +639,14 @@ func (e *Engine) markStartedLater(exec *Execution, queued core.Record) *startMar
 	m := &startMark{done: make(chan struct{}), rec: queued}
 	m.timer = time.AfterFunc(startMarkAfter, func() {
 		defer close(m.done)
+		if e.pause != nil {
+			defer e.pause(pauseMarked, marked.ID)
+		}
 		err := e.app.UpdateLazy(context.Background(), func(tx *core.Tx) error {
+			// A lost lease: another node runs it, or finished it (its outcome stays).
+			if held, err := e.disp.holds(tx, marked.ID); err != nil || !held {
+				return err
+			}
 			rec, err := e.saveRunning(tx, &marked, queued)
 			if rec != nil {
 				tx.OnCommit(func() { m.rec = rec })

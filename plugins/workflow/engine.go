@@ -116,7 +116,7 @@ type Engine struct {
 	executed sync.Map
 
 	// pause, when set (by tests), is called by an async execution's worker at pauseRead
-	// and pauseRan.
+	// and pauseRan, and by its start mark at pauseMarked.
 	pause func(stage string, id uint64)
 }
 
