@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/actionflow/actionflow/core"
@@ -46,6 +47,9 @@ type dispatcher struct {
 	parked  map[uint64]bool     // committed or committing, waiting for Dispatch or Cancel
 	stopped bool
 	halted  bool // halt: as if the process died
+
+	// renewDown, set by tests, fails the renewals as an unreachable database would.
+	renewDown atomic.Bool
 
 	pruneKick chan struct{} // Engine.pruneSoon: prune in the background goroutine
 	claimKick chan struct{} // the workers run low: claim soon
@@ -307,11 +311,15 @@ func (d *dispatcher) claim() (more bool, err error) {
 }
 
 // renewals renews the leases of what this node holds every renew interval until quit:
-// a lease found lost stops its run, a cancel mark cancels it here.
+// a lease found lost stops its run, a cancel mark cancels it here. While the renewals
+// fail (the database is unreachable), the leases run out and another node may take the
+// executions over: once the next renewal could come too late, this node drops them all
+// (their runs stop and write nothing).
 func (d *dispatcher) renewals() {
 	defer d.bg.Done()
 	t := time.NewTicker(d.renew)
 	defer t.Stop()
+	renewed := time.Now() // the leases held now were taken or renewed since
 	for {
 		select {
 		case <-d.quit:
@@ -324,11 +332,24 @@ func (d *dispatcher) renewals() {
 			ids = append(ids, id)
 		}
 		d.mu.Unlock()
-		r, err := d.e.app.Store().Renew(d.owner, ids, d.lease)
+		at := time.Now()
+		var r store.Renewal
+		var err error
+		if d.renewDown.Load() {
+			err = errors.New("renewals down (test)")
+		} else {
+			r, err = d.e.app.Store().Renew(d.owner, ids, d.lease)
+		}
 		if err != nil {
 			d.e.log.Warn("renew leases", "err", err)
+			if time.Since(renewed) >= d.lease-d.renew {
+				for _, id := range ids {
+					d.lose(id)
+				}
+			}
 			continue
 		}
+		renewed = at
 		for _, id := range r.Lost {
 			d.lose(id)
 		}

@@ -106,3 +106,36 @@ func TestRunNeedsItsLease(t *testing.T) {
 		t.Fatalf("status %v: this node wrote an outcome", x["status"])
 	}
 }
+
+// TestRenewalsDownStopTheRuns: while the renewals fail (the database unreachable), this
+// node's leases run out and another node may take its executions over; the run here must
+// stop, as a lost lease's does, and write nothing.
+func TestRenewalsDownStopTheRuns(t *testing.T) {
+	e := New(Config{Workers: 1, SweepInterval: time.Hour, Lease: time.Second, RenewInterval: 100 * time.Millisecond})
+	s := coretest.New(t, core.Config{}, core.WithPlugins(e, testTriggerPlugin{e}))
+	wf := s.Post("/api/workflows:create", s.Root, map[string]any{"title": "t", "type": "test", "enabled": true,
+		"script": `while true do end`}).Must(t, 200).Obj(t)
+	id := enqueueParked(t, e, uint64(coretest.ID(t, wf)))
+	read := make(chan struct{})
+	e.pause = func(stage string, got uint64) {
+		if got == id && stage == pauseRead {
+			close(read)
+		}
+	}
+	e.Dispatch(id)
+	<-read
+	v, ok := e.running.Load(id)
+	if !ok {
+		t.Fatal("the run is not in e.running")
+	}
+	st := v.(*runState)
+	e.disp.renewDown.Store(true)
+	// Time itself must pass here (the lease's); the run ends when the engine drops it.
+	waitFor(t, "the run to stop", func() bool { cur, ok := e.running.Load(id); return !ok || cur != st })
+	if !st.lost.Load() {
+		t.Fatal("the run stopped without its lease lost")
+	}
+	if x := execRecord(t, s, id); x["status"] != nil && coretest.Num(x["status"]) != StatusStarted {
+		t.Fatalf("status %v: the run wrote an outcome without its lease", x["status"])
+	}
+}
