@@ -118,6 +118,8 @@ type Engine struct {
 	// pause, when set (by tests), is called by an async execution's worker at pauseRead
 	// and pauseRan, and by its start mark at pauseMarked.
 	pause func(stage string, id uint64)
+	// reloadDown, set by tests, fails reload as an unreachable database would.
+	reloadDown atomic.Bool
 }
 
 // New makes the engine plugin.
@@ -160,7 +162,7 @@ func (e *Engine) Init(h *core.Host) error {
 		}
 	}
 	// Every node reloads its snapshot after a workflow write on any node.
-	version, err := h.CacheVersion("workflows", func() error { e.reload(); return nil })
+	version, err := h.CacheVersion("workflows", e.reload) // failed: retried on the next sync
 	if err != nil {
 		return err
 	}
@@ -193,7 +195,9 @@ func (e *Engine) Init(h *core.Host) error {
 // versions whose destroy the last process did not finish, and starts the dispatcher, which
 // resumes the executions left queued or running.
 func (e *Engine) Start(ctx context.Context) error {
-	e.reload()
+	if err := e.reload(); err != nil {
+		return err
+	}
 	// Before any of them could run.
 	if err := e.finishDestroys(); err != nil {
 		return err
@@ -252,14 +256,16 @@ func (e *Engine) ByKey(key string) (*Workflow, bool) {
 	return w, ok
 }
 
-// reload rebuilds the snapshot from the store.
-func (e *Engine) reload() {
+// reload rebuilds the snapshot from the store; on an error the snapshot stays as it was.
+func (e *Engine) reload() error {
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()
+	if e.reloadDown.Load() {
+		return errors.New("workflow: reload workflows: down (test)")
+	}
 	coll, err := e.data.Collection(WorkflowsCollection)
 	if err != nil {
-		e.log.Error("reload workflows", "err", err)
-		return
+		return fmt.Errorf("workflow: reload workflows: %w", err)
 	}
 	s := &snapshot{byKey: map[string]*Workflow{}, byType: map[string][]*Workflow{}, scripts: map[uint64]*runtime.Script{}}
 	err = e.app.View(context.Background(), func(tx *core.Tx) error {
@@ -287,13 +293,13 @@ func (e *Engine) reload() {
 		return nil
 	})
 	if err != nil {
-		e.log.Error("reload workflows", "err", err)
-		return
+		return fmt.Errorf("workflow: reload workflows: %w", err)
 	}
 	for _, list := range s.byType {
 		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
 	}
 	e.snap.Store(s)
+	return nil
 }
 
 func scriptName(w *Workflow) string {

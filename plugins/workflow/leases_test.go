@@ -139,3 +139,23 @@ func TestRenewalsDownStopTheRuns(t *testing.T) {
 		t.Fatalf("status %v: the run wrote an outcome without its lease", x["status"])
 	}
 }
+
+// TestFailedReloadIsRetried: a node whose reload of the workflows fails (the database
+// unreachable for a moment) used to count the change as seen and keep its stale snapshot
+// until the next workflow write; its next sync must reload.
+func TestFailedReloadIsRetried(t *testing.T) {
+	es, ss, _ := nodes(t, `return "ok"`)
+	es[1].reloadDown.Store(true)
+	ss[0].Post("/api/workflows:create", ss[0].Root, map[string]any{"title": "second", "type": "test", "enabled": true,
+		"script": `return "ok"`}).Must(t, 200)
+	if err := es[1].app.SyncCaches(); err == nil {
+		t.Fatal("the second node's sync succeeded while its reload failed")
+	}
+	es[1].reloadDown.Store(false)
+	if err := es[1].app.SyncCaches(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(es[1].Enabled("test")); n != 2 {
+		t.Fatalf("the second node sees %d workflows, want 2", n)
+	}
+}
