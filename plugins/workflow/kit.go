@@ -199,17 +199,25 @@ func (p *Plan) Run(ctx context.Context) (ChainResult, error) {
 			return nil
 		})
 		if err != nil {
+			// The executions queued with the write committed with it: they run, or are
+			// canceled, all the same (else they stay parked until the process restarts).
+			p.settle(ctx, res)
 			return res, err
 		}
 		p.pending = nil
 	}
 	res.Queued = p.queued
+	p.settle(ctx, res)
+	return res, Answer(chainErr, res.Messages)
+}
+
+// settle releases the queued executions, or cancels them when the chain stopped.
+func (p *Plan) settle(ctx context.Context, res ChainResult) {
 	if res.Stopped {
 		p.cancel(ctx, res.Reason)
 	} else {
 		p.e.Dispatch(p.queued...)
 	}
-	return res, Answer(chainErr, res.Messages)
 }
 
 // RunEach is Run for writes that do not wait for their workflows (collection events): the

@@ -1,0 +1,50 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/actionflow/actionflow/core"
+	"github.com/actionflow/actionflow/core/coretest"
+)
+
+// TestPlanRunReleasesWhenQueueingFails: when a plan's executions queued after the chain
+// cannot be written, the ones queued with the action's write (committed with it) are
+// released all the same, not left parked until the process restarts.
+func TestPlanRunReleasesWhenQueueingFails(t *testing.T) {
+	e := New(Config{Workers: 1, SweepInterval: time.Hour})
+	s := coretest.New(t, core.Config{}, core.WithPlugins(e, testTriggerPlugin{e}))
+	wf := s.Post("/api/workflows:create", s.Root, map[string]any{"title": "async", "type": "test", "enabled": true,
+		"script": `return "ran"`}).Must(t, 200).Obj(t)
+	wfID := uint64(coretest.ID(t, wf))
+	pl := e.NewPlan()
+	var w *Workflow
+	err := e.app.Update(context.Background(), func(tx *core.Tx) error {
+		var err error
+		if w, err = e.loadWorkflow(tx, wfID); err != nil {
+			return err
+		}
+		return pl.Add(tx, Event{Workflow: w, Context: map[string]any{"data": 1}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Queued after the chain, in a transaction of its own that fails: a context that
+	// cannot be stored.
+	if err := pl.Add(nil, Event{Workflow: w, Context: map[string]any{"data": make(chan int)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pl.Run(context.Background()); err == nil {
+		t.Fatal("Run: no error from an execution that cannot be stored")
+	}
+	if len(pl.queued) != 1 {
+		t.Fatalf("%d executions queued with the write, want 1", len(pl.queued))
+	}
+	waitDone(t, e, pl.queued[0])
+	got := s.Get(fmt.Sprintf("/api/executions:get?filterByTk=%d", pl.queued[0]), s.Root).Must(t, 200).Obj(t)
+	if got["output"] != "ran" {
+		t.Fatalf("the execution queued with the write: %v", got)
+	}
+}
