@@ -227,13 +227,15 @@ func (d *dispatcher) start(parent context.Context) error {
 				d.e.prune(false)
 				continue
 			}
-			if sweep {
-				d.e.prune(true)
-			}
 			last = time.Now()
 			var err error
 			if more, err = d.claim(); err != nil {
 				d.e.log.Warn("claim queued executions", "err", err)
+			}
+			// After the claim: a dead node's executions are not kept waiting by a prune
+			// (the 30 s promise is a 20 s lease and this 10 s sweep).
+			if sweep {
+				d.e.prune(true)
 			}
 		}
 	}()
@@ -709,7 +711,12 @@ func (e *Engine) CancelExecution(ctx context.Context, id uint64) (bool, error) {
 
 // cancelHere cancels an execution this node holds whose cancel mark it found.
 func (e *Engine) cancelHere(ctx context.Context, id uint64) {
-	if _, err := e.cancel(ctx, id, false); err != nil && !errors.Is(err, core.ErrNotFound) {
+	_, err := e.cancel(ctx, id, false)
+	if errors.Is(err, core.ErrNotFound) {
+		// Destroyed meanwhile: its queue entry goes too, or it is claimed again forever.
+		err = e.app.Update(ctx, func(tx *core.Tx) error { return e.disp.remove(tx, id) })
+	}
+	if err != nil {
 		e.log.Warn("cancel execution", "execution", id, "err", err)
 	}
 }

@@ -2,12 +2,14 @@ package workflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/actionflow/actionflow/core"
 	"github.com/actionflow/actionflow/core/coretest"
+	"github.com/actionflow/actionflow/store"
 )
 
 // TestPlanRunReleasesWhenQueueingFails: when a plan's executions queued after the chain
@@ -46,5 +48,33 @@ func TestPlanRunReleasesWhenQueueingFails(t *testing.T) {
 	got := s.Get(fmt.Sprintf("/api/executions:get?filterByTk=%d", pl.queued[0]), s.Root).Must(t, 200).Obj(t)
 	if got["output"] != "ran" {
 		t.Fatalf("the execution queued with the write: %v", got)
+	}
+}
+
+// TestCanceledEntryOfADestroyedExecution: a claimed queue entry with a cancel mark whose
+// execution no longer exists is removed, not claimed again after every lease.
+func TestCanceledEntryOfADestroyedExecution(t *testing.T) {
+	e := New(Config{Workers: 1, SweepInterval: time.Hour})
+	coretest.New(t, core.Config{}, core.WithPlugins(e, testTriggerPlugin{e}))
+	const id = 987654 // no execution has it
+	err := e.app.Update(context.Background(), func(tx *core.Tx) error {
+		if err := tx.QueuePut(id, store.QueueEntry{}); err != nil {
+			return err
+		}
+		_, err := tx.QueueCancel(id)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.disp.claim(); err != nil {
+		t.Fatal(err)
+	}
+	err = e.app.View(context.Background(), func(tx *core.Tx) error {
+		_, err := tx.QueueGet(id)
+		return err
+	})
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the entry after its claim: %v, want it removed", err)
 	}
 }
