@@ -336,6 +336,11 @@ type Event struct {
 	// ReadContext asks RunSync for ctx as the script left it (Outcome.Context), for
 	// triggers that let a script change what happens next (request interception).
 	ReadContext bool
+	// Stored, when set, is the context recorded in the execution instead of Context, for
+	// values the script may use but an admin reading executions may not see (a password
+	// or hidden field of the request). A sync run's script sees Context; a queued run
+	// reads its context back from the record, so it sees Stored.
+	Stored map[string]any
 }
 
 func (e *Engine) checkStack(ev Event) error {
@@ -370,6 +375,9 @@ func (e *Engine) Enqueue(tx *core.Tx, ev Event) (uint64, error) {
 		return 0, err
 	}
 	exec := e.newExecution(ev)
+	if ev.Stored != nil {
+		exec.Context = ev.Stored
+	}
 	values, err := execValues(exec)
 	if err != nil {
 		return 0, err
@@ -423,6 +431,9 @@ func (e *Engine) RunSync(ctx context.Context, ev Event) (Outcome, error) {
 	err = e.app.Update(context.WithoutCancel(ctx), func(tx *core.Tx) error {
 		if e.deleteOnStatus(ev.Workflow, *exec.Status) {
 			return nil
+		}
+		if ev.Stored != nil {
+			exec.Context = ev.Stored
 		}
 		values, err := execValues(exec)
 		if err != nil {
