@@ -73,7 +73,7 @@ func TestRoles(t *testing.T) {
 			if got := fmt.Sprint(meta["ignoredWorkflows"]); tc.ignored != "" && got != "["+tc.ignored+"]" || tc.ignored == "" && meta != nil {
 				t.Fatalf("meta %v, want ignoredWorkflows [%s]", meta, tc.ignored)
 			}
-			if tc.ignored != "" && len(logs.Lines("level=WARN", "key="+tc.ignored, "resource=")) == 0 {
+			if tc.ignored != "" && len(logs.Lines("level=WARN", "keys="+tc.ignored, "resource=")) == 0 {
 				t.Fatalf("no warning for %s", tc.ignored)
 			}
 		})

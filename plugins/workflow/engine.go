@@ -176,6 +176,10 @@ func (e *Engine) Init(h *core.Host) error {
 	if err := h.Resource(ExecutionsCollection, e.executionActions()); err != nil {
 		return err
 	}
+	// First of the before hooks: a list too long to look at is refused.
+	if err := h.Hook(core.BeforeAction, core.Hook{ID: "workflow.bindings", Priority: -1000, Fn: e.checkBindings}); err != nil {
+		return err
+	}
 	// Last of the after hooks: every trigger has said which listed keys it fired.
 	if err := h.Hook(core.AfterAction, core.Hook{ID: "workflow.ignored", Priority: 1000, Fn: e.reportIgnored}); err != nil {
 		return err
