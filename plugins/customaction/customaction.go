@@ -15,8 +15,8 @@
 // The collection route needs the role's "get" permission on the collection, and a workflow
 // with config.roles runs only for those roles. A workflow without a collection
 // (workflows:trigger) runs only for root, admin and the roles in its config.roles. Keys that
-// run nothing are listed in meta.ignoredWorkflows; when nothing runs only because of the
-// role, the answer is 403.
+// run nothing are listed in meta.ignoredWorkflows; when nothing runs, the answer is the same
+// 400 whether the keys are unknown or left out for the role (the log says which).
 package customaction
 
 import (
@@ -70,7 +70,9 @@ func (p *Plugin) serve(ac *core.ActionContext) error {
 	wfs := p.wf.Select(ac, sel)
 	if len(wfs) == 0 {
 		if p.wf.Bindings(ac).Refused() {
-			return core.Forbidden("role %q may not run these workflows: %s", ac.Role, forbiddenRule(free))
+			// Answered like unknown keys (no oracle for which keys exist); the log says why.
+			ac.App().Logger().Warn("custom action refused by role", "role", ac.Role, "rule", forbiddenRule(free),
+				"resource", ac.Resource, "request", ac.RequestID, "user", ac.UserID)
 		}
 		where := "workflows:trigger (no collection)"
 		if !free {
