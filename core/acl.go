@@ -88,6 +88,17 @@ func (a *App) checkPath(ac *ActionContext, c *Collection, path, param string, va
 	return nil
 }
 
+// MayReadPath checks a dotted path of associations from c against the role of request ac
+// as appends are checked: every association it walks must lead to a collection the role may
+// list (else a 403 naming param and the path), and none may be a hidden field (400). For
+// plugins that reach records through a path a request names (?triggerWorkflows=key!path).
+func (a *App) MayReadPath(ac *ActionContext, c *Collection, path, param string) error {
+	if c == nil {
+		return nil
+	}
+	return a.checkPath(ac, c, path, param, false)
+}
+
 // mayList reports whether role may list every record of c: what reading c through an
 // association needs (a "list:own" permission does not reach through associations).
 func (a *App) mayList(role string, c *Collection) (bool, error) {

@@ -290,11 +290,13 @@ func (a *App) cors(ctx *fasthttp.RequestCtx) bool {
 	if len(a.cfg.CORSOrigins) == 0 {
 		return false
 	}
+	// Every response depends on Origin when CORS is configured: a cache must not serve an
+	// answer without the CORS headers to a request that has an allowed Origin.
+	ctx.Response.Header.Add("Vary", "Origin")
 	origin := ctx.Request.Header.Peek("Origin")
 	if len(origin) == 0 {
 		return false
 	}
-	ctx.Response.Header.Add("Vary", "Origin")
 	any := slices.Contains(a.cfg.CORSOrigins, "*")
 	allowed := any || slices.Contains(a.cfg.CORSOrigins, string(origin))
 	preflight := ctx.IsOptions() && len(ctx.Request.Header.Peek("Access-Control-Request-Method")) > 0

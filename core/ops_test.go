@@ -299,13 +299,16 @@ func TestCORS(t *testing.T) {
 		status      int
 		allowOrigin string
 		credentials string
+		vary        string
 	}{
-		{"preflight of an allowed origin, before auth", exact, "OPTIONS", preflight, 204, "https://app.example", "true"},
-		{"preflight with *: no credentials", star, "OPTIONS", preflight, 204, "*", ""},
-		{"preflight of another origin", exact, "OPTIONS", []string{"Origin", "https://evil.example", "Access-Control-Request-Method", "POST"}, 403, "", ""},
-		{"without CORS configured, no headers", none, "OPTIONS", preflight, 401, "", ""},
-		{"a simple request of an allowed origin", exact, "GET", []string{"Origin", "https://app.example"}, 401, "https://app.example", "true"},
-		{"a simple request of another origin", exact, "GET", []string{"Origin", "https://evil.example"}, 401, "", ""},
+		{"preflight of an allowed origin, before auth", exact, "OPTIONS", preflight, 204, "https://app.example", "true", "Origin"},
+		{"preflight with *: no credentials", star, "OPTIONS", preflight, 204, "*", "", "Origin"},
+		{"preflight of another origin", exact, "OPTIONS", []string{"Origin", "https://evil.example", "Access-Control-Request-Method", "POST"}, 403, "", "", "Origin"},
+		{"without CORS configured, no headers", none, "OPTIONS", preflight, 401, "", "", ""},
+		{"a simple request of an allowed origin", exact, "GET", []string{"Origin", "https://app.example"}, 401, "https://app.example", "true", "Origin"},
+		{"a simple request of another origin", exact, "GET", []string{"Origin", "https://evil.example"}, 401, "", "", "Origin"},
+		{"a request without Origin still varies on it", exact, "GET", nil, 401, "", "", "Origin"},
+		{"a request without Origin, with *", star, "GET", nil, 401, "", "", "Origin"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -318,6 +321,9 @@ func TestCORS(t *testing.T) {
 			}
 			if got := string(h.Peek("Access-Control-Allow-Credentials")); got != tc.credentials {
 				t.Fatalf("Access-Control-Allow-Credentials %q, want %q", got, tc.credentials)
+			}
+			if got := string(h.Peek("Vary")); got != tc.vary {
+				t.Fatalf("Vary %q, want %q", got, tc.vary)
 			}
 			if tc.status == 204 && !strings.Contains(strings.ToLower(string(h.Peek("Access-Control-Allow-Headers"))), "authorization") {
 				t.Fatalf("preflight allows headers %q", h.Peek("Access-Control-Allow-Headers"))

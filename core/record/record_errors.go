@@ -59,12 +59,17 @@ func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 type UniqueError struct {
 	Field string
 	Value any
+	// Hidden: the field is never returned, so the message does not echo its value.
+	Hidden bool
 }
 
 func (e *UniqueError) Error() string { return e.Field + ": " + e.Msg() }
 
 // Msg is the message without the field's name.
 func (e *UniqueError) Msg() string {
+	if e.Hidden {
+		return "is already taken"
+	}
 	return fmt.Sprintf("value %s is already taken", value.Truncate(fmt.Sprint(e.Value), 60))
 }
 

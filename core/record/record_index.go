@@ -62,7 +62,7 @@ func (d *Data) moveUnique(tx *Tx, c *Collection, f *Field, id uint64, old, cur a
 	switch {
 	case err == nil:
 		if store.IDFromKey(owner) != id {
-			return &UniqueError{Field: f.Name, Value: cur}
+			return &UniqueError{Field: f.Name, Value: cur, Hidden: f.HiddenOnOutput()}
 		}
 		return nil
 	case !errors.Is(err, store.ErrNotFound):

@@ -35,6 +35,11 @@ func (d *Data) prepareValues(c *Collection, values map[string]any, create bool) 
 			if err != nil {
 				return nil, fieldErrorf(k, "%v", err)
 			}
+			if fk, ok := c.Field(f.ForeignKey); set && ok && fk.System {
+				// A belongsTo never writes a system field (a definition stored before
+				// checkField refused such a foreign key).
+				continue
+			}
 			if set {
 				if _, dup := values[f.ForeignKey]; !dup {
 					out[f.ForeignKey] = id

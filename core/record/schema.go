@@ -121,6 +121,16 @@ func systemFields() []*Field {
 	}
 }
 
+// isSystemField reports whether name is one of the system fields every collection has.
+func isSystemField(name string) bool {
+	for _, f := range systemFields() {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // validTypes lists the field types a client may declare.
 var validTypes = map[FieldType]bool{
 	TypeString: true, TypeText: true, TypeInteger: true, TypeFloat: true, TypeBoolean: true,
@@ -157,6 +167,11 @@ func checkField(coll string, f *Field, param string) error {
 		}
 		if f.Type != TypeBelongsTo && f.ForeignKey == "" {
 			f.ForeignKey = singular(coll) + "Id"
+		}
+		if isSystemField(f.ForeignKey) {
+			// Writing the association would write the system field (the record's id, its
+			// author): a belongsTo's key in this collection, a hasOne/hasMany's in the target.
+			return fieldErrorf(param, "field %q: foreignKey %q is a system field", f.Name, f.ForeignKey)
 		}
 		return nil
 	}

@@ -89,7 +89,7 @@ return row.text`
 			if tc.ignored == "" {
 				return
 			}
-			if lines := logs.Lines("level=WARN", "key="+tc.ignored, "resource=orders", "action=create"); len(lines) == 0 {
+			if lines := logs.Lines("level=WARN", "keys="+tc.ignored, "resource=orders", "action=create"); len(lines) == 0 {
 				t.Fatalf("no warning for %s in the log", tc.ignored)
 			}
 		})

@@ -5,6 +5,10 @@
 //	POST /api/<collection>:trigger?triggerWorkflows=key&filterByTk=1,2    ctx.data = the list of records, each merged
 //	POST /api/workflows:trigger?triggerWorkflows=key                       ctx.data = the body (free JSON context)
 //
+// The body's keys that name system fields (id, createdById, ...) are not merged; the
+// execution records ctx.data without the collection's password and hidden fields (a sync
+// script sees them; a queued one reads its context back from the execution).
+//
 // A workflow answers on the collection route when its config.collection is that collection,
 // and on workflows:trigger when it has no collection. Sync workflows run in order with the
 // post-action rules (flow.fail → 400, error → 500, flow.finish skips the rest); async ones are
@@ -15,8 +19,8 @@
 // The collection route needs the role's "get" permission on the collection, and a workflow
 // with config.roles runs only for those roles. A workflow without a collection
 // (workflows:trigger) runs only for root, admin and the roles in its config.roles. Keys that
-// run nothing are listed in meta.ignoredWorkflows; when nothing runs only because of the
-// role, the answer is 403.
+// run nothing are listed in meta.ignoredWorkflows; when nothing runs, the answer is the same
+// 400 whether the keys are unknown or left out for the role (the log says which).
 package customaction
 
 import (
@@ -70,7 +74,9 @@ func (p *Plugin) serve(ac *core.ActionContext) error {
 	wfs := p.wf.Select(ac, sel)
 	if len(wfs) == 0 {
 		if p.wf.Bindings(ac).Refused() {
-			return core.Forbidden("role %q may not run these workflows: %s", ac.Role, forbiddenRule(free))
+			// Answered like unknown keys (no oracle for which keys exist); the log says why.
+			ac.App().Logger().Warn("custom action refused by role", "role", ac.Role, "rule", forbiddenRule(free),
+				"resource", ac.Resource, "request", ac.RequestID, "user", ac.UserID)
 		}
 		where := "workflows:trigger (no collection)"
 		if !free {
@@ -98,8 +104,12 @@ func (p *Plugin) serve(ac *core.ActionContext) error {
 				return err
 			}
 		}
+		ev := workflow.Event{Workflow: w.Workflow, Context: map[string]any{"data": data, "user": user, "roleName": ac.Role}}
+		if !free {
+			ev.Stored = map[string]any{"data": withoutSecrets(ac.Collection, data), "user": user, "roleName": ac.Role}
+		}
 		// No transaction: async executions are queued after the sync chain.
-		if err := pl.Add(nil, workflow.Event{Workflow: w.Workflow, Context: map[string]any{"data": data, "user": user, "roleName": ac.Role}}); err != nil {
+		if err := pl.Add(nil, ev); err != nil {
 			return err
 		}
 	}
@@ -120,6 +130,22 @@ func (p *Plugin) serve(ac *core.ActionContext) error {
 	}
 	ac.Result = &core.Result{Data: map[string]any{"executions": execs}, Messages: res.Messages}
 	return nil
+}
+
+// withoutSecrets is ctx.data as the execution records it: the body may carry values of
+// password and hidden fields, which executions (read over HTTP) never show.
+func withoutSecrets(c *core.Collection, data any) any {
+	switch d := data.(type) {
+	case map[string]any:
+		return map[string]any(core.Desensitize(c, d))
+	case []any:
+		out := make([]any, len(d))
+		for i, x := range d {
+			out[i] = withoutSecrets(c, x)
+		}
+		return out
+	}
+	return data
 }
 
 // answersOn is why a listed workflow does not answer on this route.
@@ -173,6 +199,9 @@ func (p *Plugin) records(ac *core.ActionContext, w *workflow.Workflow, values ma
 				return err
 			}
 			for k, v := range values {
+				if f, ok := ac.Collection.Field(k); ok && f.System {
+					continue // the record's id and authorship are not the client's to say
+				}
 				data[k] = v
 			}
 			out = append(out, map[string]any(data))

@@ -8,7 +8,8 @@
 // whatever their sync flag says, and run before the action, outside its transaction.
 //
 // The script sees ctx.user (desensitised), ctx.roleName and
-// ctx.params = {filterByTk, filter, values}. flow.fail(msg) → 400 with msg, nothing
+// ctx.params = {filterByTk, filter, values}; the execution records values without the
+// collection's password and hidden fields. flow.fail(msg) → 400 with msg, nothing
 // written; flow.finish() → 200 with the messages only, nothing written, later workflows
 // skipped; a Lua error or timeout → 500 with a generic message, nothing written. When
 // every script resolves, the action runs with ctx.params.values as the last script left
@@ -99,6 +100,9 @@ func (p *Plugin) intercept(ac *core.ActionContext) error {
 		ev := workflow.Event{Workflow: w.Workflow, ReadContext: true, Context: map[string]any{
 			"user": user, "roleName": ac.Role,
 			"params": map[string]any{"filterByTk": filterByTk, "filter": filter, "values": values},
+		}, Stored: map[string]any{
+			"user": user, "roleName": ac.Role,
+			"params": map[string]any{"filterByTk": filterByTk, "filter": filter, "values": withoutSecrets(ac.Collection, values)},
 		}}
 		// Each workflow sees the values the one before it left: one chain each.
 		res, err := p.wf.RunChain(ac.Context(), []workflow.Event{ev})
@@ -128,6 +132,16 @@ func (p *Plugin) intercept(ac *core.ActionContext) error {
 		p.messagesKey.Set(ac, messages)
 	}
 	return nil
+}
+
+// withoutSecrets is values as the execution records them: without the password and hidden
+// fields of c (API.md §2: never returned over HTTP, and executions are read over HTTP).
+func withoutSecrets(c *core.Collection, values any) any {
+	m, ok := values.(map[string]any)
+	if !ok {
+		return values
+	}
+	return map[string]any(core.Desensitize(c, m))
 }
 
 func (p *Plugin) addMessages(ac *core.ActionContext) error {

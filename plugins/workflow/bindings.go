@@ -12,7 +12,8 @@ import (
 // (action, request-interception, custom-action) share it: parsed once, each key once in
 // list order, with the keys that fired and why the others did not. After a successful
 // action the engine reports every listed key that fired nothing for the request, with
-// every trigger's say, in the response's meta.ignoredWorkflows and as a warning in the log.
+// every trigger's say, in the response's meta.ignoredWorkflows and in one warning in the
+// log. More than MaxBindings items is a 400 before the action.
 //
 // Select (the trigger kit) resolves keys, globals, paths and collections on them for a
 // trigger; a trigger with rules of its own resolves keys with Workflow or WorkflowAllowed
@@ -213,6 +214,28 @@ func (b *Bindings) ignored(resource, action string) []ignoredItem {
 	return out
 }
 
+// MaxBindings is how many items ?triggerWorkflows= may list; more is a 400.
+const MaxBindings = 100
+
+// checkBindings runs before every action: a ?triggerWorkflows= of more than MaxBindings
+// items is a 400 naming it (each ignored key would cost a lookup and a reason).
+func (e *Engine) checkBindings(ac *core.ActionContext) error {
+	raw := ac.Params.Get("triggerWorkflows")
+	if strings.Count(raw, ",") < MaxBindings {
+		return nil
+	}
+	n := 0
+	for _, item := range strings.Split(raw, ",") {
+		if strings.TrimSpace(item) != "" {
+			n++
+		}
+	}
+	if n > MaxBindings {
+		return core.BadRequest("triggerWorkflows", "lists %d items; at most %d", n, MaxBindings)
+	}
+	return nil
+}
+
 // reportIgnored runs after every successful action: the keys of ?triggerWorkflows= that
 // fired nothing are added to the response's meta.ignoredWorkflows and logged as warnings.
 func (e *Engine) reportIgnored(ac *core.ActionContext) error {
@@ -228,11 +251,16 @@ func (e *Engine) reportIgnored(ac *core.ActionContext) error {
 		return nil
 	}
 	keys := make([]any, 0, len(items))
+	names := make([]string, 0, len(items))
+	reasons := make([]string, 0, len(items))
 	for _, it := range items {
 		keys = append(keys, it.key)
-		e.log.Warn("ignored triggerWorkflows key", "key", it.key, "reason", it.reason,
-			"resource", ac.Resource, "action", ac.Action, "request", ac.RequestID, "user", ac.UserID, "role", ac.Role)
+		names = append(names, it.key)
+		reasons = append(reasons, it.key+": "+it.reason)
 	}
+	// One line per request, however many keys it lists (at most MaxBindings).
+	e.log.Warn("ignored triggerWorkflows keys", "keys", strings.Join(names, ","), "reasons", strings.Join(reasons, "; "),
+		"resource", ac.Resource, "action", ac.Action, "request", ac.RequestID, "user", ac.UserID, "role", ac.Role)
 	switch m := ac.Result.Meta.(type) {
 	case nil:
 		ac.Result.Meta = map[string]any{"ignoredWorkflows": keys}

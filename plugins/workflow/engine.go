@@ -178,6 +178,10 @@ func (e *Engine) Init(h *core.Host) error {
 	if err := h.Resource(ExecutionsCollection, e.executionActions()); err != nil {
 		return err
 	}
+	// First of the before hooks: a list too long to look at is refused.
+	if err := h.Hook(core.BeforeAction, core.Hook{ID: "workflow.bindings", Priority: -1000, Fn: e.checkBindings}); err != nil {
+		return err
+	}
 	// Last of the after hooks: every trigger has said which listed keys it fired.
 	if err := h.Hook(core.AfterAction, core.Hook{ID: "workflow.ignored", Priority: 1000, Fn: e.reportIgnored}); err != nil {
 		return err
@@ -342,6 +346,11 @@ type Event struct {
 	// ReadContext asks RunSync for ctx as the script left it (Outcome.Context), for
 	// triggers that let a script change what happens next (request interception).
 	ReadContext bool
+	// Stored, when set, is the context recorded in the execution instead of Context, for
+	// values the script may use but an admin reading executions may not see (a password
+	// or hidden field of the request). A sync run's script sees Context; a queued run
+	// reads its context back from the record, so it sees Stored.
+	Stored map[string]any
 }
 
 func (e *Engine) checkStack(ev Event) error {
@@ -376,6 +385,9 @@ func (e *Engine) Enqueue(tx *core.Tx, ev Event) (uint64, error) {
 		return 0, err
 	}
 	exec := e.newExecution(ev)
+	if ev.Stored != nil {
+		exec.Context = ev.Stored
+	}
 	values, err := execValues(exec)
 	if err != nil {
 		return 0, err
@@ -429,6 +441,9 @@ func (e *Engine) RunSync(ctx context.Context, ev Event) (Outcome, error) {
 	err = e.app.Update(context.WithoutCancel(ctx), func(tx *core.Tx) error {
 		if e.deleteOnStatus(ev.Workflow, *exec.Status) {
 			return nil
+		}
+		if ev.Stored != nil {
+			exec.Context = ev.Stored
 		}
 		values, err := execValues(exec)
 		if err != nil {

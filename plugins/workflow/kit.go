@@ -18,7 +18,8 @@ import (
 //     once per request, see Bindings) in list order, then, when the trigger has global
 //     workflows, the enabled global ones whose config.actions holds the action, by id.
 //     Each workflow once; config.roles (or the trigger's own rule) limits who fires them;
-//     a key's !path leads to the collection its workflow must fire on (config.collection).
+//     a key's !path leads to the collection its workflow must fire on (config.collection);
+//     the role must be able to read through it as through appends (else the key is ignored).
 //     Keys that fire nothing are noted and reported after the action.
 //  2. User is the acting user as scripts see it (desensitised).
 //  3. A Plan collects the events: Add queues an async event in the action's transaction
@@ -109,6 +110,12 @@ func (e *Engine) firesOn(ac *core.ActionContext, b *Bindings, s Selector, c Cand
 		t, err := e.data.ToOnePath(s.Collection, c.Path)
 		if err != nil {
 			b.Ignore(c.Workflow.Key, fmt.Sprintf("path %q: %v", c.Path, err))
+			return false
+		}
+		// The workflow sees the record at the end of the path: the role must be able to
+		// read it there, as with appends (API.md §3).
+		if err := e.app.MayReadPath(ac, s.Collection, c.Path, "triggerWorkflows"); err != nil {
+			b.Ignore(c.Workflow.Key, err.Error())
 			return false
 		}
 		target = t
