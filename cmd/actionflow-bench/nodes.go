@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/valyala/fasthttp"
 )
 
 // execCheck is W3's executions checked against its records: with several nodes each
@@ -139,22 +138,7 @@ func (s *session) killWorkload(ctx context.Context, name string) (result, error)
 		return result{}, fmt.Errorf("make workflow: %w", err)
 	}
 	path := "/api/" + coll + ":create?triggerWorkflows=" + url.QueryEscape(out.Key)
-	auth := "Bearer " + s.member
-	s.logf("%s: %s for %v after %v warm-up, %d connections%s", name, title, s.opts.Duration, s.opts.Warmup, s.opts.Concurrency, s.across())
-	lr := loadOn(ctx, s.loadConfig(), s.node, func(w int) requestFiller {
-		uri := s.node(w).base + path
-		var seq int
-		var body []byte
-		return func(req *fasthttp.Request) {
-			seq++
-			req.SetRequestURI(uri)
-			req.Header.SetMethod(fasthttp.MethodPost)
-			req.Header.Set(fasthttp.HeaderAuthorization, auth)
-			req.Header.SetContentType("application/json")
-			body = appendRecordBody(body[:0], w, seq)
-			req.SetBodyRaw(body)
-		}
-	})
+	lr := s.createLoad(ctx, name, title, path)
 	r := measured(name, title, lr)
 	if err := ctx.Err(); err != nil {
 		return r, err

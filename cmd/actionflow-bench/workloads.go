@@ -240,22 +240,7 @@ func (s *session) createWorkload(ctx context.Context, name, title, mode string) 
 		key = out.Key
 		path += "?triggerWorkflows=" + url.QueryEscape(key)
 	}
-	auth := "Bearer " + s.member
-	s.logf("%s: %s for %v after %v warm-up, %d connections%s", name, title, s.opts.Duration, s.opts.Warmup, s.opts.Concurrency, s.across())
-	lr := loadOn(ctx, s.loadConfig(), s.node, func(w int) requestFiller {
-		uri := s.node(w).base + path
-		var seq int
-		var body []byte
-		return func(req *fasthttp.Request) {
-			seq++
-			req.SetRequestURI(uri)
-			req.Header.SetMethod(fasthttp.MethodPost)
-			req.Header.Set(fasthttp.HeaderAuthorization, auth)
-			req.Header.SetContentType("application/json")
-			body = appendRecordBody(body[:0], w, seq)
-			req.SetBodyRaw(body)
-		}
-	})
+	lr := s.createLoad(ctx, name, title, path)
 	r := measured(name, title, lr)
 	if mode != "" && mode != "async" && r.Errors > 0 {
 		why, err := s.failure(ctx, key)
@@ -301,6 +286,27 @@ func (s *session) createWorkload(ctx context.Context, name, title, mode string) 
 		}
 	}
 	return r, ctx.Err()
+}
+
+// createLoad runs the load of W1's creates (3-field records, as the member user) on path,
+// spread across the nodes.
+func (s *session) createLoad(ctx context.Context, name, title, path string) loadResult {
+	auth := "Bearer " + s.member
+	s.logf("%s: %s for %v after %v warm-up, %d connections%s", name, title, s.opts.Duration, s.opts.Warmup, s.opts.Concurrency, s.across())
+	return loadOn(ctx, s.loadConfig(), s.node, func(w int) requestFiller {
+		uri := s.node(w).base + path
+		var seq int
+		var body []byte
+		return func(req *fasthttp.Request) {
+			seq++
+			req.SetRequestURI(uri)
+			req.Header.SetMethod(fasthttp.MethodPost)
+			req.Header.Set(fasthttp.HeaderAuthorization, auth)
+			req.Header.SetContentType("application/json")
+			body = appendRecordBody(body[:0], w, seq)
+			req.SetBodyRaw(body)
+		}
+	})
 }
 
 // appendRecordBody appends the JSON of a record of worker w, number seq.
