@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strconv"
 	"time"
-
 )
 
 // execCheck is W3's executions checked against its records: with several nodes each
