@@ -68,6 +68,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -91,7 +92,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "actionflow-bench: %v\n", err)
 		return 2
 	}
-	rep, err := runBench(ctx, opts, stderr)
+	// The progress lines and the servers' logs (copied by goroutines of their own) meet
+	// on stderr: one write at a time.
+	rep, err := runBench(ctx, opts, &lockedWriter{w: stderr})
 	if rep != nil {
 		printReport(stdout, rep)
 		if opts.JSONPath != "" {
@@ -106,4 +109,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// lockedWriter serialises the writes of several goroutines to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
