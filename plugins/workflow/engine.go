@@ -411,15 +411,19 @@ func (e *Engine) Dispatch(ids ...uint64) { e.disp.release(ids...) }
 
 // Cancel marks queued executions canceled (status -4) with a reason; they never run.
 func (e *Engine) Cancel(ctx context.Context, ids []uint64, reason string) error {
-	for _, id := range ids {
-		e.disp.unpark(id)
-	}
 	return e.app.Update(ctx, func(tx *core.Tx) error {
 		for _, id := range ids {
 			if err := e.finishQueued(tx, id, StatusCanceled, reason); err != nil {
 				return err
 			}
 		}
+		// Parked (and so leased by this node) until the cancel commits: when it fails,
+		// the caller's Dispatch still finds them.
+		tx.OnCommit(func() {
+			for _, id := range ids {
+				e.disp.unpark(id)
+			}
+		})
 		return nil
 	})
 }

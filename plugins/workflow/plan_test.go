@@ -78,3 +78,34 @@ func TestCanceledEntryOfADestroyedExecution(t *testing.T) {
 		t.Fatalf("the entry after its claim: %v, want it removed", err)
 	}
 }
+
+// TestFailedCancelLeavesThemParked: when Cancel's write fails, the executions stay parked,
+// so the Dispatch its caller falls back to still runs them.
+func TestFailedCancelLeavesThemParked(t *testing.T) {
+	e := New(Config{Workers: 1, SweepInterval: time.Hour, Lease: time.Hour})
+	s := coretest.New(t, core.Config{}, core.WithPlugins(e, testTriggerPlugin{e}))
+	wf := s.Post("/api/workflows:create", s.Root, map[string]any{"title": "async", "type": "test", "enabled": true,
+		"script": `return "ran"`}).Must(t, 200).Obj(t)
+	var id uint64
+	err := e.app.Update(context.Background(), func(tx *core.Tx) error {
+		w, err := e.loadWorkflow(tx, uint64(coretest.ID(t, wf)))
+		if err != nil {
+			return err
+		}
+		id, err = e.Enqueue(tx, Event{Workflow: w, Context: map[string]any{}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The write fails: one of the executions named does not exist.
+	if err := e.Cancel(context.Background(), []uint64{id, id + 1000}, "test"); err == nil {
+		t.Fatal("Cancel of a missing execution: no error")
+	}
+	e.Dispatch(id)
+	waitDone(t, e, id)
+	got := s.Get(fmt.Sprintf("/api/executions:get?filterByTk=%d", id), s.Root).Must(t, 200).Obj(t)
+	if got["output"] != "ran" {
+		t.Fatalf("after a failed cancel and a dispatch: %v", got)
+	}
+}
