@@ -272,11 +272,14 @@ func (p *Postgres) try(fn func(Txn) error, lazy bool) (retry bool, err error) {
 		}
 		return false, err
 	}
+	// A serialization failure that fn's code swallowed (a read whose error it took for
+	// "absent", say) aborted the transaction all the same: the flush or commit then fails
+	// with 25P02, and the transaction is run again like any conflict.
 	if err := t.flush(lazy); err != nil {
-		return isSerialization(err), p.mapErr(err)
+		return t.conflict || isSerialization(err), p.mapErr(err)
 	}
 	if err := tx.Commit(p.ctx); err != nil {
-		return isSerialization(err), p.mapErr(err)
+		return t.conflict || isSerialization(err), p.mapErr(err)
 	}
 	return false, nil
 }
