@@ -24,27 +24,6 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// raw sends a request and returns the response's status, headers and body as they are
-// (for endpoints that do not answer JSON).
-func raw(t *testing.T, s *coretest.Server, method, path string, headers ...string) (int, *fasthttp.ResponseHeader, []byte) {
-	t.Helper()
-	req := fasthttp.AcquireRequest()
-	res := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(res)
-	req.SetRequestURI("http://actionflow" + path)
-	req.Header.SetMethod(method)
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	if err := s.Client.DoTimeout(req, res, 30*time.Second); err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	h := &fasthttp.ResponseHeader{}
-	res.Header.CopyTo(h)
-	return res.StatusCode(), h, append([]byte(nil), res.Body()...)
-}
-
 // readyPlugin adds a readiness check that fails while its flag is set.
 type readyPlugin struct{ down *atomic.Bool }
 
@@ -120,9 +99,9 @@ func TestRequestIDs(t *testing.T) {
 // scrape reads /metrics into name{labels} → value.
 func scrape(t *testing.T, s *coretest.Server) map[string]float64 {
 	t.Helper()
-	status, h, body := raw(t, s, "GET", "/metrics")
-	if status != 200 || !strings.HasPrefix(string(h.ContentType()), "text/plain") {
-		t.Fatalf("/metrics: %d %s: %s", status, h.ContentType(), body)
+	status, h, body := s.Raw("GET", "/metrics")
+	if status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/plain") {
+		t.Fatalf("/metrics: %d %s: %s", status, h.Get("Content-Type"), body)
 	}
 	out := map[string]float64{}
 	sc := bufio.NewScanner(bytes.NewReader(body))
@@ -182,13 +161,13 @@ func TestMetrics(t *testing.T) {
 	})
 	t.Run("off with DisableMetrics", func(t *testing.T) {
 		off := coretest.New(t, core.Config{DisableMetrics: true})
-		if status, _, _ := raw(t, off, "GET", "/metrics"); status != 404 {
+		if status, _, _ := off.Raw("GET", "/metrics"); status != 404 {
 			t.Fatalf("status %d, want 404", status)
 		}
 	})
 	t.Run("on its own listener with MetricsAddr", func(t *testing.T) {
 		sep := coretest.New(t, core.Config{MetricsAddr: "127.0.0.1:0"})
-		if status, _, _ := raw(t, sep, "GET", "/metrics"); status != 404 {
+		if status, _, _ := sep.Raw("GET", "/metrics"); status != 404 {
 			t.Fatalf("main listener: status %d, want 404", status)
 		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -312,21 +291,21 @@ func TestCORS(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			status, h, body := raw(t, tc.s, tc.method, "/api/posts:list", tc.headers...)
+			status, h, body := tc.s.Raw(tc.method, "/api/posts:list", tc.headers...)
 			if status != tc.status {
 				t.Fatalf("status %d, want %d: %s", status, tc.status, body)
 			}
-			if got := string(h.Peek("Access-Control-Allow-Origin")); got != tc.allowOrigin {
+			if got := h.Get("Access-Control-Allow-Origin"); got != tc.allowOrigin {
 				t.Fatalf("Access-Control-Allow-Origin %q, want %q", got, tc.allowOrigin)
 			}
-			if got := string(h.Peek("Access-Control-Allow-Credentials")); got != tc.credentials {
+			if got := h.Get("Access-Control-Allow-Credentials"); got != tc.credentials {
 				t.Fatalf("Access-Control-Allow-Credentials %q, want %q", got, tc.credentials)
 			}
-			if got := string(h.Peek("Vary")); got != tc.vary {
+			if got := h.Get("Vary"); got != tc.vary {
 				t.Fatalf("Vary %q, want %q", got, tc.vary)
 			}
-			if tc.status == 204 && !strings.Contains(strings.ToLower(string(h.Peek("Access-Control-Allow-Headers"))), "authorization") {
-				t.Fatalf("preflight allows headers %q", h.Peek("Access-Control-Allow-Headers"))
+			if tc.status == 204 && !strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), "authorization") {
+				t.Fatalf("preflight allows headers %q", h.Get("Access-Control-Allow-Headers"))
 			}
 		})
 	}
@@ -383,11 +362,11 @@ func TestBackupUnderWriteLoad(t *testing.T) {
 		before[id] = n
 	}
 	mu.Unlock()
-	status, h, backup := raw(t, s, "GET", "/api/app:backup", "Authorization", "Bearer "+s.Root)
+	status, h, backup := s.Raw("GET", "/api/app:backup", "Authorization", "Bearer "+s.Root)
 	stop.Store(true)
 	wg.Wait()
-	if status != 200 || string(h.ContentType()) != "application/octet-stream" || len(backup) == 0 {
-		t.Fatalf("backup: %d %s, %d bytes", status, h.ContentType(), len(backup))
+	if status != 200 || h.Get("Content-Type") != "application/octet-stream" || len(backup) == 0 {
+		t.Fatalf("backup: %d %s, %d bytes", status, h.Get("Content-Type"), len(backup))
 	}
 
 	dir := filepath.Join(t.TempDir(), "restored")
@@ -448,7 +427,7 @@ func TestBackupAccess(t *testing.T) {
 			if tc.token != "" {
 				hdr = []string{"Authorization", "Bearer " + tc.token}
 			}
-			if status, _, body := raw(t, s, "GET", "/api/app:backup", hdr...); status != tc.status {
+			if status, _, body := s.Raw("GET", "/api/app:backup", hdr...); status != tc.status {
 				t.Fatalf("status %d, want %d: %.200s", status, tc.status, body)
 			}
 		})
