@@ -46,7 +46,8 @@ type dispatcher struct {
 	known   map[uint64]bool     // held by this node: queued in memory, parked or running
 	parked  map[uint64]bool     // committed or committing, waiting for Dispatch or Cancel
 	stopped bool
-	halted  bool // halt: as if the process died
+	halted  bool     // halt: as if the process died
+	ended   []uint64 // runs that ended while stopping: their leases go back with the others
 
 	// renewDown, set by tests, fails the renewals as an unreachable database would.
 	renewDown atomic.Bool
@@ -399,9 +400,12 @@ func (d *dispatcher) stop(ctx context.Context) error {
 		return nil
 	}
 	d.mu.Lock()
-	halted := d.halted
+	halted, again := d.halted, d.stopped && !d.halted
 	d.stopped = true
 	d.mu.Unlock()
+	if again {
+		return nil // stopped already (a test stops it before the app closes)
+	}
 	d.cond.Broadcast()
 	if halted {
 		return nil
@@ -420,10 +424,11 @@ func (d *dispatcher) stop(ctx context.Context) error {
 	close(d.quit)
 	d.bg.Wait()
 	d.mu.Lock()
-	ids := make([]uint64, 0, len(d.known))
+	ids := make([]uint64, 0, len(d.known)+len(d.ended))
 	for id := range d.known {
 		ids = append(ids, id)
 	}
+	ids = append(ids, d.ended...)
 	d.mu.Unlock()
 	if rerr := d.e.app.Store().Release(d.owner, ids); rerr != nil && err == nil {
 		err = fmt.Errorf("workflow: release leases: %w", rerr)
@@ -477,6 +482,12 @@ func (d *dispatcher) next() (uint64, string, bool) {
 // done ends a run that next gave out.
 func (d *dispatcher) done(id uint64, key string) {
 	d.mu.Lock()
+	if d.stopped {
+		// A run that ended while the node stops may have been aborted without its
+		// outcome: stop gives its lease back with the others (a finished one has no
+		// entry left to release).
+		d.ended = append(d.ended, id)
+	}
 	delete(d.known, id)
 	delete(d.keys, id)
 	if d.busy[key]--; d.busy[key] <= 0 {

@@ -15,6 +15,12 @@ import (
 // first, before the second starts (a node reads the collections when it starts).
 func nodes(t *testing.T, script string) ([2]*Engine, [2]*coretest.Server, *Workflow) {
 	t.Helper()
+	return nodesWith(t, script, time.Second)
+}
+
+// nodesWith is nodes with the first node's lease.
+func nodesWith(t *testing.T, script string, firstLease time.Duration) ([2]*Engine, [2]*coretest.Server, *Workflow) {
+	t.Helper()
 	var es [2]*Engine
 	ss := coretest.NewNodes(t, 2, core.Config{}, func(i int, started []*coretest.Server) []core.Option {
 		if i == 1 {
@@ -23,7 +29,11 @@ func nodes(t *testing.T, script string) ([2]*Engine, [2]*coretest.Server, *Workf
 			s.Post("/api/workflows:create", s.Root, map[string]any{"title": "t", "type": "test", "enabled": true,
 				"script": script}).Must(t, 200)
 		}
-		es[i] = New(Config{Workers: 2, SweepInterval: 100 * time.Millisecond, Lease: time.Second, RenewInterval: 100 * time.Millisecond})
+		lease := time.Second
+		if i == 0 {
+			lease = firstLease
+		}
+		es[i] = New(Config{Workers: 2, SweepInterval: 100 * time.Millisecond, Lease: lease, RenewInterval: 100 * time.Millisecond})
 		return []core.Option{core.WithPlugins(es[i], testTriggerPlugin{es[i]})}
 	})
 	w := es[1].Enabled("test")
@@ -164,5 +174,26 @@ func TestNodeDiesMidRun(t *testing.T) {
 	}
 	if got := logs(t, ss[1]); len(got) != 1 {
 		t.Fatalf("%d logs, want 1 (the script ran on the first node too?)", len(got))
+	}
+}
+
+// TestStoppedNodeGivesBackAbortedRuns: a run the shutdown deadline aborts (no outcome
+// written) has its lease given back with the others, so another node runs it at once,
+// not when the lease (an hour here) lapses.
+func TestStoppedNodeGivesBackAbortedRuns(t *testing.T) {
+	es, ss, w := nodesWith(t, `local db = require("db")
+if #db.list("logs", {}) == 0 then
+  db.create("logs", {text = "first run"})
+  while true do end
+end
+return "ok"`, time.Hour)
+	id := enqueue(t, es[0], w, "x")
+	waitFor(t, "the first run to start", func() bool { return len(logs(t, ss[0])) == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_ = es[0].disp.stop(ctx) // the deadline passes: the looping run is aborted
+	waitFor(t, "the second node to run it", func() bool { return execStatus(t, es[1], id).Final() })
+	if x := execStatus(t, es[1], id); *x.Status != StatusResolved {
+		t.Fatalf("status %d, want resolved", *x.Status)
 	}
 }
