@@ -124,3 +124,20 @@ func waitDone(t *testing.T, e *Engine, id uint64) {
 		}
 	}
 }
+
+// testWorkflow creates a workflow of the test trigger over HTTP (body: workflows:create's,
+// its type set here) and returns it as the engine loads it.
+func testWorkflow(t *testing.T, s *coretest.Server, e *Engine, body map[string]any) *Workflow {
+	t.Helper()
+	body["type"] = "test"
+	rec := s.Post("/api/workflows:create", s.Root, body).Must(t, 200).Obj(t)
+	var w *Workflow
+	err := e.app.View(context.Background(), func(tx *core.Tx) (err error) {
+		w, err = e.loadWorkflow(tx, uint64(coretest.ID(t, rec)))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}

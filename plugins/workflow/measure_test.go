@@ -26,15 +26,8 @@ func TestMeasureFairness(t *testing.T) {
 	s := coretest.New(t, core.Config{}, core.WithPlugins(e, testTriggerPlugin{e}))
 	wfs := map[string]*Workflow{}
 	for key, script := range map[string]string{"slow": `local x = 0 while true do x = x + 1 end`, "quick": `return 1`} {
-		rec := s.Post("/api/workflows:create", s.Root, map[string]any{"title": key, "key": key, "type": "test", "enabled": true,
-			"script": script, "options": map[string]any{"timeout": 3000}}).Must(t, 200).Obj(t)
-		if err := e.app.View(context.Background(), func(tx *core.Tx) error {
-			var err error
-			wfs[key], err = e.loadWorkflow(tx, uint64(coretest.ID(t, rec)))
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
+		wfs[key] = testWorkflow(t, s, e, map[string]any{"title": key, "key": key, "enabled": true,
+			"script": script, "options": map[string]any{"timeout": 3000}})
 	}
 	run := func(key string) (time.Duration, int) {
 		start := time.Now()

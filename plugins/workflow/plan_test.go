@@ -18,16 +18,9 @@ import (
 func TestPlanRunReleasesWhenQueueingFails(t *testing.T) {
 	e := New(Config{Workers: 1, SweepInterval: time.Hour})
 	s := coretest.New(t, core.Config{}, core.WithPlugins(e, testTriggerPlugin{e}))
-	wf := s.Post("/api/workflows:create", s.Root, map[string]any{"title": "async", "type": "test", "enabled": true,
-		"script": `return "ran"`}).Must(t, 200).Obj(t)
-	wfID := uint64(coretest.ID(t, wf))
+	w := testWorkflow(t, s, e, map[string]any{"title": "async", "enabled": true, "script": `return "ran"`})
 	pl := e.NewPlan()
-	var w *Workflow
 	err := e.app.Update(context.Background(), func(tx *core.Tx) error {
-		var err error
-		if w, err = e.loadWorkflow(tx, wfID); err != nil {
-			return err
-		}
 		return pl.Add(tx, Event{Workflow: w, Context: map[string]any{"data": 1}})
 	})
 	if err != nil {
@@ -84,14 +77,9 @@ func TestCanceledEntryOfADestroyedExecution(t *testing.T) {
 func TestFailedCancelLeavesThemParked(t *testing.T) {
 	e := New(Config{Workers: 1, SweepInterval: time.Hour, Lease: time.Hour})
 	s := coretest.New(t, core.Config{}, core.WithPlugins(e, testTriggerPlugin{e}))
-	wf := s.Post("/api/workflows:create", s.Root, map[string]any{"title": "async", "type": "test", "enabled": true,
-		"script": `return "ran"`}).Must(t, 200).Obj(t)
+	w := testWorkflow(t, s, e, map[string]any{"title": "async", "enabled": true, "script": `return "ran"`})
 	var id uint64
-	err := e.app.Update(context.Background(), func(tx *core.Tx) error {
-		w, err := e.loadWorkflow(tx, uint64(coretest.ID(t, wf)))
-		if err != nil {
-			return err
-		}
+	err := e.app.Update(context.Background(), func(tx *core.Tx) (err error) {
 		id, err = e.Enqueue(tx, Event{Workflow: w, Context: map[string]any{}})
 		return err
 	})

@@ -35,16 +35,8 @@ func TestSyncWorkflowShare(t *testing.T) {
 		core.WithPlugins(e, testTriggerPlugin{e}))
 	wfs := map[string]*Workflow{}
 	for key, script := range map[string]string{"slow": `gate() return "slow"`, "quick": `return "quick"`} {
-		rec := s.Post("/api/workflows:create", s.Root, map[string]any{"title": key, "key": key, "type": "test", "enabled": true,
-			"script": script, "options": map[string]any{"timeout": 60000}}).Must(t, 200).Obj(t)
-		err := e.app.View(context.Background(), func(tx *core.Tx) error {
-			var err error
-			wfs[key], err = e.loadWorkflow(tx, uint64(coretest.ID(t, rec)))
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		wfs[key] = testWorkflow(t, s, e, map[string]any{"title": key, "key": key, "enabled": true,
+			"script": script, "options": map[string]any{"timeout": 60000}})
 	}
 	held := make(chan Outcome, 2)
 	for range 2 {

@@ -36,17 +36,8 @@ func TestCommittedWritesNoted(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := s.Post("/api/workflows:create", s.Root, map[string]any{"title": tc.name, "key": fmt.Sprintf("w%d", i), "type": "test",
-				"enabled": true, "script": tc.script, "options": map[string]any{"timeout": tc.timeout}}).Must(t, 200).Obj(t)
-			var wf *Workflow
-			err := e.app.View(context.Background(), func(tx *core.Tx) error {
-				var err error
-				wf, err = e.loadWorkflow(tx, uint64(coretest.ID(t, rec)))
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			wf := testWorkflow(t, s, e, map[string]any{"title": tc.name, "key": fmt.Sprintf("w%d", i),
+				"enabled": true, "script": tc.script, "options": map[string]any{"timeout": tc.timeout}})
 			out, err := e.RunSync(context.Background(), Event{Workflow: wf, Context: map[string]any{}})
 			if err != nil {
 				t.Fatal(err)
