@@ -182,30 +182,19 @@ func TestMetrics(t *testing.T) {
 	})
 }
 
-// jsonLogs keeps an app's JSON log lines.
-type jsonLogs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *jsonLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
+// jsonLogs keeps an app's JSON log lines (lockedBuffer, server_test.go).
+type jsonLogs struct{ lockedBuffer }
 
 // requests returns the access log lines.
 func (l *jsonLogs) requests(t *testing.T) []map[string]any {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []map[string]any
-	for _, line := range bytes.Split(bytes.TrimSpace(l.buf.Bytes()), []byte("\n")) {
+	for _, line := range strings.Split(strings.TrimSpace(l.String()), "\n") {
 		if len(line) == 0 {
 			continue
 		}
 		var m map[string]any
-		if err := json.Unmarshal(line, &m); err != nil {
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("log line %q: %v", line, err)
 		}
 		if m["msg"] == "request" {
@@ -213,12 +202,6 @@ func (l *jsonLogs) requests(t *testing.T) []map[string]any {
 		}
 	}
 	return out
-}
-
-func (l *jsonLogs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 func TestAccessLog(t *testing.T) {
