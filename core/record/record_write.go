@@ -14,53 +14,34 @@ import (
 func (d *Data) prepareValues(c *Collection, values map[string]any, create bool) (Record, error) {
 	out := make(Record, len(values)+4)
 	for k, v := range values {
-		f, ok := c.Field(k)
-		if !ok {
-			return nil, fieldErrorf(k, "unknown field of %s", c.Name)
+		r, err := checkValue(c, k, v, create)
+		if err != nil {
+			return nil, err
 		}
-		if f.System {
+		f := r.f
+		switch {
+		case f.System:
 			continue
-		}
-		if m, isObj := v.(map[string]any); isObj && f.Type != TypeJSON && hasOperator(m) {
-			op, err := prepareOperator(f, m, create)
-			if err != nil {
-				return nil, fieldErrorf(k, "%v", err)
-			}
-			out[k] = op
-			continue
-		}
-		switch f.Type {
-		case TypeBelongsTo:
-			id, set, err := associationID(v)
-			if err != nil {
-				return nil, fieldErrorf(k, "%v", err)
-			}
-			if fk, ok := c.Field(f.ForeignKey); set && ok && fk.System {
+		case f.Type == TypeBelongsTo:
+			if fk, ok := c.Field(f.ForeignKey); r.set && ok && fk.System {
 				// A belongsTo never writes a system field (a definition stored before
 				// checkField refused such a foreign key).
 				continue
 			}
-			if set {
+			if r.set {
 				if _, dup := values[f.ForeignKey]; !dup {
-					out[f.ForeignKey] = id
+					out[f.ForeignKey] = r.id
 				}
 			}
 			continue
-		case TypeHasOne, TypeHasMany:
-			return nil, fieldErrorf(k, "%s association %q cannot be set from %s; write the %s records instead", f.Type, k, c.Name, f.Target)
-		}
-		cv, err := coerceValue(f, v)
-		if err != nil {
-			return nil, fieldErrorf(k, "%v", err)
-		}
-		if f.Type == TypePassword && cv != nil {
-			h, err := d.hash(cv.(string))
+		case f.Type == TypePassword && r.value != nil:
+			h, err := d.hash(r.value.(string))
 			if err != nil {
 				return nil, fieldErrorf(k, "%v", err)
 			}
-			cv = h
+			r.value = h
 		}
-		out[k] = cv
+		out[k] = r.value
 	}
 	if create {
 		for _, f := range c.Fields {
